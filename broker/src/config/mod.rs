@@ -1,0 +1,223 @@
+//! The broker's configuration: the TOML file as written, and the checked form the rest of the
+//! broker uses.
+//!
+//! Parsing happens in two steps. [`RawConfig`] mirrors the file one-to-one; [`Config::from_raw`]
+//! then checks every value, fills presets in, reads client secrets from their files or
+//! environment variables, and produces a [`Config`] in which nothing is half-checked.
+
+mod presets;
+mod raw;
+mod secret;
+
+pub use presets::{preset, PRESET_NAMES};
+pub use raw::{RawConfig, RawProvider};
+pub use secret::ClientSecret;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// Where the configuration file is looked for when `--config` is not given.
+pub const CONFIG_ENV: &str = "OAUTH_BROKER_CONFIG";
+
+/// Environment variable holding the base64 master key, as an alternative to `master_key_file`.
+pub const MASTER_KEY_ENV: &str = "OAUTH_BROKER_MASTER_KEY";
+
+/// A configuration mistake, named precisely enough to fix without reading code.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown or mistyped keys.
+    #[error("config file {path} is not valid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML parser's explanation, with line and column.
+        message: String,
+    },
+    /// A value is present but wrong.
+    #[error("config key `{key}`: {message}")]
+    Invalid {
+        /// The key, dotted (`providers.onedrive.token_url`).
+        key: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { key: key.into(), message: message.into() }
+    }
+}
+
+/// How the broker authenticates itself at a provider's token endpoint (RFC 6749 section 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// HTTP Basic authentication with the client id and secret.
+    Basic,
+    /// `client_id` and `client_secret` in the form body.
+    Post,
+}
+
+/// One provider, fully resolved.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// The name used in URLs and the API (`[providers.NAME]`).
+    pub name: String,
+    /// Human-readable name for pages.
+    pub display_name: String,
+    /// The provider's authorization endpoint.
+    pub authorize_url: Url,
+    /// The provider's token endpoint.
+    pub token_url: Url,
+    /// The provider's RFC 7009 revocation endpoint, if it has one.
+    pub revocation_url: Option<Url>,
+    /// The broker's client id at the provider.
+    pub client_id: String,
+    /// The broker's client secret; `None` for a public client (Jottacloud).
+    pub client_secret: Option<ClientSecret>,
+    /// Scopes asked for at sign-in.
+    pub scopes: Vec<String>,
+    /// How the client authenticates at the token endpoint.
+    pub client_auth: ClientAuth,
+    /// Whether to use PKCE (S256).
+    pub pkce: bool,
+    /// Extra query parameters for the authorization request.
+    pub authorize_params: BTreeMap<String, String>,
+}
+
+/// Rate limits; see `docs/configuration.md` for how to choose them.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Failed authid look-ups allowed per client address per minute before it gets 429.
+    pub failed_lookups_per_minute: u32,
+    /// Refreshes at the provider allowed per authid per hour.
+    pub refreshes_per_hour: u32,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL users reach the broker at; the redirect URI is this plus `/callback`.
+    pub public_url: Url,
+    /// `sqlite:///abs/path/broker.db`.
+    pub database_url: String,
+    /// Where the master key comes from.
+    pub master_key: MasterKeySource,
+    /// Providers by name.
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// Grants unused this long are deleted.
+    pub reap_after: Duration,
+    /// Time limit for each request to a provider.
+    pub provider_timeout: Duration,
+    /// Use the right-most `X-Forwarded-For` address as the client address (behind a proxy).
+    pub trust_forwarded_for: bool,
+    /// Rate limits.
+    pub limits: Limits,
+}
+
+/// Where to read the master key from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterKeySource {
+    /// A file holding the base64 key.
+    File(PathBuf),
+    /// The `OAUTH_BROKER_MASTER_KEY` environment variable.
+    Env,
+}
+
+impl Config {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        Self::from_raw(raw)
+    }
+
+    /// Checks a parsed file and resolves presets and secrets.
+    pub fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
+        let listen = raw.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let listen = listen.parse().map_err(|_| {
+            ConfigError::invalid("listen", format!("`{listen}` is not an address like 127.0.0.1:8080"))
+        })?;
+        let public_url = parse_public_url(raw.public_url.as_deref())?;
+        let database_url = check_database_url(raw.database_url)?;
+        let master_key = match raw.master_key_file {
+            Some(path) => MasterKeySource::File(path),
+            None => MasterKeySource::Env,
+        };
+
+        let mut providers = BTreeMap::new();
+        for (name, provider) in raw.providers {
+            let resolved = raw::resolve_provider(&name, provider)?;
+            providers.insert(name, resolved);
+        }
+
+        Ok(Self {
+            listen,
+            public_url,
+            database_url,
+            master_key,
+            providers,
+            reap_after: Duration::from_secs(u64::from(raw.reap_after_days.unwrap_or(365)) * 86_400),
+            provider_timeout: Duration::from_secs(raw.provider_timeout_secs.unwrap_or(20).max(1)),
+            trust_forwarded_for: raw.trust_forwarded_for.unwrap_or(false),
+            limits: Limits {
+                failed_lookups_per_minute: raw.limits.failed_lookups_per_minute.unwrap_or(10).max(1),
+                refreshes_per_hour: raw.limits.refreshes_per_hour.unwrap_or(30).max(1),
+            },
+        })
+    }
+
+    /// The OAuth redirect URI registered at every provider.
+    pub fn redirect_uri(&self) -> String {
+        join_url(&self.public_url, "/callback")
+    }
+}
+
+/// `base` with `path` appended, without doubling the slash.
+pub fn join_url(base: &Url, path: &str) -> String {
+    format!("{}{}", base.as_str().trim_end_matches('/'), path)
+}
+
+fn parse_public_url(value: Option<&str>) -> Result<Url, ConfigError> {
+    let value = value.ok_or_else(|| {
+        ConfigError::invalid("public_url", "missing: set it to the URL users reach the broker at")
+    })?;
+    let url = Url::parse(value)
+        .map_err(|e| ConfigError::invalid("public_url", format!("`{value}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
+        return Err(ConfigError::invalid(
+            "public_url",
+            "must be an http:// or https:// URL without a query, like https://broker.example.com",
+        ));
+    }
+    Ok(url)
+}
+
+fn check_database_url(value: Option<String>) -> Result<String, ConfigError> {
+    let value = value.ok_or_else(|| {
+        ConfigError::invalid("database_url", "missing: for example sqlite:///var/lib/oauth-broker/broker.db")
+    })?;
+    if !value.starts_with("sqlite:") {
+        return Err(ConfigError::invalid(
+            "database_url",
+            "only sqlite:///absolute/path/broker.db is supported by this version",
+        ));
+    }
+    Ok(value)
+}

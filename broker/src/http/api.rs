@@ -1,0 +1,126 @@
+//! The JSON API under `/v1`, plus health, readiness and metrics.
+
+use super::error::ApiError;
+use super::extract::{bearer, body_bytes, client_addr, json};
+use crate::crypto::authid::Authid;
+use crate::service::{Broker, PollOutcome, ServiceError};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use oauth_protocol::{CreateLoginRequest, PollResponse, PollStatus, TokenRequest};
+use std::net::IpAddr;
+
+/// `POST /v1/logins`.
+pub async fn create_login(State(broker): State<Broker>, body: Body) -> Result<Response, ApiError> {
+    let bytes = body_bytes(body)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("send a JSON body like {\"provider\":\"onedrive\"}"))?;
+    let request: CreateLoginRequest = json(&bytes)?;
+    let login = broker.create_login(&request.provider).await?;
+    Ok((StatusCode::CREATED, Json(login)).into_response())
+}
+
+/// `POST /v1/logins/{login_id}/poll`.
+pub async fn poll_login(
+    State(broker): State<Broker>,
+    Path(login_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let secret = bearer(&headers).ok_or_else(|| {
+        ApiError::new(
+            oauth_protocol::ErrorCode::NotFound,
+            "send the poll secret as `Authorization: Bearer <poll_secret>`",
+        )
+    })?;
+    match broker.poll_login(&login_id, &secret).await? {
+        PollOutcome::Pending => {
+            let body = PollResponse::Pending { status: PollStatus::Pending };
+            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+        }
+        PollOutcome::Done { authid, provider } => {
+            let body = PollResponse::Done { authid: authid.to_string(), provider };
+            Ok((StatusCode::OK, Json(body)).into_response())
+        }
+    }
+}
+
+/// `POST /v1/token`.
+pub async fn token(
+    State(broker): State<Broker>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
+    let authid = authenticate(&broker, addr, &headers)?;
+    let request: TokenRequest = match body_bytes(body).await? {
+        Some(bytes) => json(&bytes)?,
+        None => TokenRequest::default(),
+    };
+
+    match broker.token(&authid, request.min_valid_secs).await {
+        Ok(token) => Ok(Json(token).into_response()),
+        Err(error) => Err(lookup_failed(&broker, addr, error)),
+    }
+}
+
+/// `POST /v1/revoke`.
+pub async fn revoke(
+    State(broker): State<Broker>,
+    extensions: Extensions,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
+    let authid = authenticate(&broker, addr, &headers)?;
+    match broker.revoke(&authid).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(error) => Err(lookup_failed(&broker, addr, error)),
+    }
+}
+
+/// Checks the address is not blocked, then parses the bearer authid.
+fn authenticate(broker: &Broker, addr: Option<IpAddr>, headers: &HeaderMap) -> Result<Authid, ApiError> {
+    broker.limits().check_address(addr).map_err(ApiError::rate_limited)?;
+    let parsed = bearer(headers).and_then(|credential| Authid::parse(&credential).ok());
+    parsed.ok_or_else(|| {
+        broker.limits().record_failure(addr);
+        ApiError::invalid_authid()
+    })
+}
+
+/// Counts an unknown authid against the client's address.
+fn lookup_failed(broker: &Broker, addr: Option<IpAddr>, error: ServiceError) -> ApiError {
+    if matches!(error, ServiceError::InvalidAuthid) {
+        broker.limits().record_failure(addr);
+    }
+    error.into()
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: the store answers.
+pub async fn readyz(State(broker): State<Broker>) -> Response {
+    match broker.store().ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(error) => {
+            tracing::error!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(broker): State<Broker>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], broker.metrics().render()).into_response()
+}
+
+/// Anything else.
+pub async fn not_found() -> ApiError {
+    ApiError::new(oauth_protocol::ErrorCode::NotFound, "no such endpoint; the API lives under /v1")
+}

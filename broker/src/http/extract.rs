@@ -1,0 +1,64 @@
+//! Small request readers: bearer credentials, the client's address, JSON bodies with our own
+//! error shape.
+
+use super::error::ApiError;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Extensions};
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+use zeroize::Zeroizing;
+
+/// Request bodies larger than this are refused: every body of this API is a few bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The credential of an `Authorization: Bearer ...` header, if well formed.
+pub fn bearer(headers: &HeaderMap) -> Option<Zeroizing<String>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credential) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(Zeroizing::new(credential.trim().to_owned()))
+}
+
+/// The client's IP: the socket peer, or with `trust_forwarded_for` the right-most
+/// `X-Forwarded-For` entry (the one the trusted proxy added).
+pub fn client_addr(extensions: &Extensions, headers: &HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+            .last();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// Reads a bounded body. `None` for an empty body.
+pub async fn body_bytes(body: Body) -> Result<Option<axum::body::Bytes>, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::bad_request(format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
+    })?;
+    Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
+}
+
+/// Parses JSON, describing the problem without echoing the input.
+pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| {
+        let what = match error.classify() {
+            serde_json::error::Category::Data => "has wrong or unknown fields",
+            _ => "is not valid JSON",
+        };
+        ApiError::bad_request(format!(
+            "the request body {what} (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })
+}

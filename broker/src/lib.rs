@@ -1,0 +1,86 @@
+//! The OAuth token broker: runs sign-ins, keeps each user's refresh token encrypted under a key
+//! only their authid (with the master key) can rebuild, and hands out fresh access tokens.
+//!
+//! The binary (`main.rs`) parses the command line; everything else lives here so tests can run
+//! a broker in-process: [`open`] assembles a [`Broker`] from a [`Config`], and [`run`] serves it
+//! on an already-bound listener until a shutdown future completes.
+
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod dev;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod provider;
+pub mod service;
+pub mod store;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use service::Broker;
+
+use anyhow::Context as _;
+use config::MasterKeySource;
+use crypto::master_key::MasterKey;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Loads the master key the configuration names.
+pub fn load_master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    let key = match &config.master_key {
+        MasterKeySource::File(path) => MasterKey::from_file(path)?,
+        MasterKeySource::Env => MasterKey::from_env(config::MASTER_KEY_ENV)?,
+    };
+    Ok(key)
+}
+
+/// Opens the store (creating and migrating it as needed) and assembles the broker.
+pub async fn open(config: Config, master_key: MasterKey, clock: Clock) -> anyhow::Result<Broker> {
+    let store = store::Store::connect(&config.database_url)
+        .await
+        .with_context(|| "cannot open the database named by database_url")?;
+    Broker::new(config, store, master_key, clock)
+}
+
+/// Serves the broker, plus any `extra` routes, on `listener` until `shutdown` completes.
+pub async fn run(
+    broker: Broker,
+    extra: Option<axum::Router>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut app = http::router(broker.clone());
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    let reaper = service::spawn_reaper(broker);
+    let served = http::serve(listener, http::harden(app), shutdown).await;
+    reaper.abort();
+    served
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

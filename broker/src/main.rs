@@ -1,0 +1,85 @@
+//! `oauth-broker`: the command line. Each subcommand is a thin call into the library.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use oauth_broker::{config, dev, Clock, Config};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// OAuth token broker for unattended programs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the broker with a configuration file.
+    Serve {
+        /// The configuration file.
+        #[arg(long, env = config::CONFIG_ENV, default_value = "broker.toml")]
+        config: PathBuf,
+    },
+    /// Run a self-contained demo with a built-in fake provider (loopback only).
+    Dev {
+        /// Address to listen on; must be a loopback address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Where the demo keeps its database and master key.
+        #[arg(long, default_value = "oauth-broker-dev")]
+        data_dir: PathBuf,
+    },
+    /// Print a fresh random master key (base64) for `master_key_file`.
+    GenKey,
+    /// Check a configuration file and exit non-zero on any mistake.
+    CheckConfig {
+        /// The configuration file.
+        #[arg(long, env = config::CONFIG_ENV, default_value = "broker.toml")]
+        config: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    oauth_broker::logging::init();
+    match cli.command {
+        Command::Serve { config } => serve(config).await,
+        Command::Dev { listen, data_dir } => {
+            dev::run(dev::DevOptions { listen, data_dir }, oauth_broker::shutdown_signal()).await
+        }
+        Command::GenKey => {
+            println!("{}", *oauth_broker::crypto::master_key::MasterKey::generate().to_base64());
+            Ok(())
+        }
+        Command::CheckConfig { config } => check_config(config),
+    }
+}
+
+async fn serve(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let master_key = oauth_broker::load_master_key(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let broker = oauth_broker::open(config, master_key, Clock::default()).await?;
+    tracing::info!(addr = %listener.local_addr()?, "broker listening");
+    oauth_broker::run(broker, None, listener, oauth_broker::shutdown_signal()).await?;
+    Ok(())
+}
+
+fn check_config(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    oauth_broker::load_master_key(&config)?;
+    let providers: Vec<&str> = config.providers.keys().map(String::as_str).collect();
+    println!(
+        "{}: OK ({} provider(s): {}; redirect URI {})",
+        path.display(),
+        providers.len(),
+        providers.join(", "),
+        config.redirect_uri()
+    );
+    Ok(())
+}

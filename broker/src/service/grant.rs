@@ -1,0 +1,71 @@
+//! A grant's secret part: what is sealed inside each `grants` row, and how.
+//!
+//! The associated data binds the ciphertext to its row id, provider and format version, so a
+//! sealed blob copied into another row, or relabelled as another provider, fails to open.
+
+use super::{Broker, ServiceError};
+use crate::crypto::authid::{Authid, GrantId};
+use crate::crypto::seal::SealKey;
+use crate::store::GrantRow;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// The current record format.
+pub(super) const FORMAT: i64 = 1;
+
+/// The cached access token.
+#[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub(super) struct CachedAccess {
+    pub token: String,
+    pub token_type: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The lifetime the provider gave it, in seconds.
+    pub lifetime: u64,
+}
+
+/// Everything secret about a grant.
+#[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub(super) struct GrantSecrets {
+    pub refresh_token: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub access: Option<CachedAccess>,
+}
+
+fn aad(id: &GrantId, provider: &str, format: i64) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(64 + provider.len());
+    aad.extend_from_slice(b"oauth-broker grant");
+    aad.extend_from_slice(&format.to_be_bytes());
+    aad.extend_from_slice(&id.0);
+    aad.extend_from_slice(provider.as_bytes());
+    aad
+}
+
+impl GrantSecrets {
+    /// Seals for the row of `id`.
+    pub(super) fn seal(&self, key: &SealKey, id: &GrantId, provider: &str) -> Vec<u8> {
+        let plain = Zeroizing::new(serde_json::to_vec(self).unwrap_or_default());
+        key.seal(&aad(id, provider, FORMAT), &plain)
+    }
+
+    /// Opens a row; `None` when the key is wrong or the row is damaged.
+    pub(super) fn open(key: &SealKey, row: &GrantRow) -> Option<Self> {
+        let plain = key.open(&aad(&row.id, &row.provider, row.format), &row.sealed).ok()?;
+        serde_json::from_slice(&plain).ok()
+    }
+}
+
+impl Broker {
+    /// Finds and opens the grant an authid refers to. Every failure is `InvalidAuthid`, so
+    /// callers cannot tell "unknown" from "wrong secret part".
+    pub(super) async fn open_grant(
+        &self,
+        authid: &Authid,
+    ) -> Result<(GrantRow, GrantSecrets, SealKey), ServiceError> {
+        let row = self.inner.store.grant(&authid.grant_id()).await?.ok_or(ServiceError::InvalidAuthid)?;
+        let key = SealKey::for_grant(&self.inner.master_key, authid);
+        let secrets = GrantSecrets::open(&key, &row).ok_or(ServiceError::InvalidAuthid)?;
+        Ok((row, secrets, key))
+    }
+}

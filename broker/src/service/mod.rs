@@ -1,0 +1,135 @@
+//! The broker's behaviour, independent of HTTP: sign-ins, polls, tokens, revocation, reaping.
+//!
+//! [`Broker`] holds everything a request needs (configuration, store, master key, provider
+//! client, clock, locks, limits, metrics). The `http` module only translates requests into calls
+//! here and [`ServiceError`]s into responses.
+
+mod grant;
+mod limits;
+mod locks;
+mod logins;
+mod reaper;
+mod signin;
+mod tokens;
+
+pub use limits::RateLimits;
+pub use logins::PollOutcome;
+pub use reaper::spawn_reaper;
+pub use signin::{CallbackParams, SignInDone, SignInError, SignInStart};
+
+use crate::clock::Clock;
+use crate::config::{Config, ProviderConfig};
+use crate::crypto::master_key::MasterKey;
+use crate::metrics::Metrics;
+use crate::provider::{ProviderClient, ProviderError};
+use crate::store::{Store, StoreError};
+use std::sync::Arc;
+
+/// What a caller of the service did wrong, or what went wrong for it.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Malformed, unknown or wrong authid.
+    #[error("the authid is not valid")]
+    InvalidAuthid,
+    /// The provider no longer accepts the grant.
+    #[error("the provider no longer accepts this sign-in")]
+    ReauthRequired,
+    /// A rate limit was hit.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until a retry can succeed.
+        retry_after: u64,
+    },
+    /// The provider failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The request is wrong; the text says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing there; the text says what.
+    #[error("{0}")]
+    NotFound(String),
+    /// The sign-in expired.
+    #[error("the sign-in expired")]
+    Expired,
+    /// A fault of the broker itself; logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+/// The broker. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    master_key: MasterKey,
+    client: ProviderClient,
+    clock: Clock,
+    locks: locks::RefreshLocks,
+    limits: RateLimits,
+    metrics: Metrics,
+}
+
+impl Broker {
+    /// Assembles a broker from its parts.
+    pub fn new(config: Config, store: Store, master_key: MasterKey, clock: Clock) -> anyhow::Result<Self> {
+        let client = ProviderClient::new(config.provider_timeout)?;
+        let limits = RateLimits::new(&config.limits);
+        let inner = Inner {
+            config,
+            store,
+            master_key,
+            client,
+            clock,
+            locks: locks::RefreshLocks::default(),
+            limits,
+            metrics: Metrics::default(),
+        };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The rate limits.
+    pub fn limits(&self) -> &RateLimits {
+        &self.inner.limits
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    fn provider(&self, name: &str) -> Option<&ProviderConfig> {
+        self.inner.config.providers.get(name)
+    }
+
+    fn unknown_provider(&self) -> String {
+        let known: Vec<&str> = self.inner.config.providers.keys().map(String::as_str).collect();
+        format!("unknown provider; this broker offers: {}", known.join(", "))
+    }
+}

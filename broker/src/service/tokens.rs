@@ -1,0 +1,178 @@
+//! `POST /v1/token` and `POST /v1/revoke`: access tokens from the cache or a refresh, and
+//! deleting a grant.
+
+use super::grant::{CachedAccess, GrantSecrets};
+use super::{Broker, ServiceError};
+use crate::clock::rfc3339;
+use crate::crypto::authid::Authid;
+use crate::crypto::seal::SealKey;
+use crate::provider::{ProviderError, TokenGrant};
+use crate::store::GrantRow;
+use oauth_protocol::{TokenResponse, DEFAULT_MIN_VALID_SECS, MAX_MIN_VALID_SECS};
+
+/// `last_used_at` is written at most this often per grant, keeping cache hits read-only.
+const TOUCH_EVERY_SECS: i64 = 86_400;
+
+impl Broker {
+    /// An access token valid for at least `min_valid_secs` (default 300, capped at half the
+    /// token's lifetime), from the cache or by refreshing at the provider.
+    pub async fn token(
+        &self,
+        authid: &Authid,
+        min_valid_secs: Option<u64>,
+    ) -> Result<TokenResponse, ServiceError> {
+        let min_valid = min_valid_secs.unwrap_or(DEFAULT_MIN_VALID_SECS).min(MAX_MIN_VALID_SECS);
+        let (row, secrets, key) = self.open_grant(authid).await?;
+        if let Some(response) = self.cached(&row, &secrets, min_valid).await {
+            return Ok(response);
+        }
+
+        let _guard = self.inner.locks.lock(row.id).await;
+        // Whoever held the lock before us has probably refreshed already: look again.
+        let (row, secrets, _) = self.open_grant(authid).await?;
+        if let Some(response) = self.cached(&row, &secrets, min_valid).await {
+            return Ok(response);
+        }
+        self.refresh(row, secrets, &key).await
+    }
+
+    /// The cached token, if it is valid long enough. Counts the hit and touches the row daily.
+    async fn cached(&self, row: &GrantRow, secrets: &GrantSecrets, min_valid: u64) -> Option<TokenResponse> {
+        let access = secrets.access.as_ref()?;
+        let now = self.inner.clock.now();
+        let needed = min_valid.min(access.lifetime / 2);
+        let remaining = access.expires_at.saturating_sub(now);
+        if row.reauth_required_at.is_some() || remaining <= i64::try_from(needed).unwrap_or(i64::MAX) {
+            return None;
+        }
+
+        self.inner.metrics.cache_hit(&row.provider);
+        if now - row.last_used_at >= TOUCH_EVERY_SECS {
+            if let Err(error) = self.inner.store.touch_grant(&row.id, now).await {
+                tracing::warn!(%error, "cannot update a grant's last-used time");
+            }
+        }
+        Some(response(access, secrets, &row.provider, now))
+    }
+
+    async fn refresh(
+        &self,
+        row: GrantRow,
+        mut secrets: GrantSecrets,
+        key: &SealKey,
+    ) -> Result<TokenResponse, ServiceError> {
+        if row.reauth_required_at.is_some() {
+            return Err(ServiceError::ReauthRequired);
+        }
+        let provider = self.provider(&row.provider).ok_or_else(|| {
+            ServiceError::BadRequest("this authid belongs to a provider the broker no longer offers".into())
+        })?;
+        self.inner
+            .limits
+            .check_refresh(&row.id)
+            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+
+        let result = self.inner.client.refresh(provider, &secrets.refresh_token).await;
+        let grant = self.refresh_outcome(&row, result).await?;
+        let now = self.inner.clock.now();
+        apply(&mut secrets, grant, now);
+
+        let sealed = secrets.seal(key, &row.id, &row.provider);
+        let master_key_id = self.inner.master_key.id();
+        let stored = self.inner.store.update_grant(&row.id, row.version, &sealed, &master_key_id, now).await?;
+        if !stored {
+            // Only a revoke can race us here (refreshes hold the lock), so the grant is gone.
+            return Err(ServiceError::InvalidAuthid);
+        }
+        let access = secrets.access.as_ref().ok_or_else(|| ServiceError::Internal("no access token".into()))?;
+        Ok(response(access, &secrets, &row.provider, now))
+    }
+
+    /// Records the refresh's outcome in metrics, logs, and (for `invalid_grant`) the store.
+    async fn refresh_outcome(
+        &self,
+        row: &GrantRow,
+        result: Result<TokenGrant, ProviderError>,
+    ) -> Result<TokenGrant, ServiceError> {
+        let provider = row.provider.as_str();
+        match result {
+            Ok(grant) => {
+                self.inner.metrics.refresh(provider, "ok");
+                tracing::debug!(provider, rotated = grant.refresh_token.is_some(), "refreshed at provider");
+                Ok(grant)
+            }
+            Err(ProviderError::InvalidGrant) => {
+                self.inner.metrics.refresh(provider, "invalid_grant");
+                tracing::info!(provider, grant = ?row.id, "provider refused the refresh token");
+                self.inner.store.mark_reauth_required(&row.id, self.inner.clock.now()).await?;
+                Err(ServiceError::ReauthRequired)
+            }
+            Err(error @ ProviderError::Unavailable { .. }) => {
+                self.inner.metrics.refresh(provider, "unavailable");
+                tracing::warn!(provider, %error, "refresh failed");
+                Err(error.into())
+            }
+            Err(error @ ProviderError::Rejected { .. }) => {
+                self.inner.metrics.refresh(provider, "rejected");
+                tracing::error!(provider, %error, "provider rejected the broker's refresh request");
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Deletes the grant and revokes its refresh token at the provider when it can. Unknown
+    /// grants are fine (revoking twice is not an error); a known grant with the wrong secret
+    /// part is `InvalidAuthid`.
+    pub async fn revoke(&self, authid: &Authid) -> Result<(), ServiceError> {
+        let (row, secrets, _) = match self.open_grant(authid).await {
+            Ok(opened) => opened,
+            Err(ServiceError::InvalidAuthid) if self.inner.store.grant(&authid.grant_id()).await?.is_none() => {
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
+
+        let _guard = self.inner.locks.lock(row.id).await;
+        if let Some(provider) = self.provider(&row.provider) {
+            if let Err(error) = self.inner.client.revoke(provider, &secrets.refresh_token).await {
+                tracing::warn!(provider = %row.provider, %error, "revocation at the provider failed; deleting anyway");
+            }
+        }
+        self.inner.store.delete_grant(&row.id).await?;
+        tracing::info!(provider = %row.provider, grant = ?row.id, "grant revoked");
+        Ok(())
+    }
+}
+
+/// Folds a refresh reply into the secrets. A missing refresh token keeps the old one
+/// (RFC 6749 section 6); a new one replaces it.
+fn apply(secrets: &mut GrantSecrets, grant: TokenGrant, now: i64) {
+    if let Some(rotated) = &grant.refresh_token {
+        secrets.refresh_token = rotated.to_string();
+    }
+    if let Some(scope) = &grant.scope {
+        secrets.scope = scope.clone();
+    }
+    secrets.access = Some(cached_access(&grant, now));
+}
+
+/// The cache entry for a fresh token reply.
+pub(super) fn cached_access(grant: &TokenGrant, now: i64) -> CachedAccess {
+    CachedAccess {
+        token: grant.access_token.to_string(),
+        token_type: grant.token_type.clone(),
+        expires_at: now.saturating_add(i64::try_from(grant.expires_in).unwrap_or(i64::MAX)),
+        lifetime: grant.expires_in,
+    }
+}
+
+fn response(access: &CachedAccess, secrets: &GrantSecrets, provider: &str, now: i64) -> TokenResponse {
+    TokenResponse {
+        access_token: access.token.clone(),
+        token_type: access.token_type.clone(),
+        expires_in: u64::try_from(access.expires_at - now).unwrap_or(0),
+        expires_at: rfc3339(access.expires_at),
+        scope: secrets.scope.clone(),
+        provider: provider.to_owned(),
+    }
+}

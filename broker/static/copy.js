@@ -1,0 +1,18 @@
+// Copies the AuthID to the clipboard. The page works without it: the field can be selected.
+(function () {
+  var button = document.getElementById("copy");
+  var status = document.getElementById("copy-status");
+  if (!button) { return; }
+  button.addEventListener("click", function () {
+    var field = document.getElementById(button.dataset.target);
+    field.select();
+    var done = function () { status.textContent = "Copied to the clipboard."; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        status.textContent = document.execCommand("copy") ? "Copied." : "Press Ctrl+C to copy.";
+      });
+    } else {
+      status.textContent = document.execCommand("copy") ? "Copied." : "Press Ctrl+C to copy.";
+    }
+  });
+})();
