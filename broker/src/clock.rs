@@ -16,7 +16,9 @@ pub struct Clock {
 impl Clock {
     /// Now, in Unix seconds.
     pub fn now(&self) -> i64 {
-        let system = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         i64::try_from(system).unwrap_or(i64::MAX) + self.offset.load(Ordering::Relaxed)
     }
 
@@ -29,7 +31,8 @@ impl Clock {
 /// Formats Unix seconds as RFC 3339 in UTC; out-of-range values give the epoch.
 pub fn rfc3339(unix: i64) -> String {
     use time::format_description::well_known::Rfc3339;
-    let at = time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let at =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     at.format(&Rfc3339).unwrap_or_default()
 }
 

@@ -12,6 +12,7 @@ use anyhow::{bail, Context as _};
 use fake_oauth_provider::FakeProvider;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,7 +28,10 @@ pub struct DevOptions {
 }
 
 /// Runs the demo until `shutdown` completes.
-pub async fn run(options: DevOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    options: DevOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if !options.listen.ip().is_loopback() {
         bail!(
             "dev mode is a demo whose built-in provider signs anyone in, so it listens only on a \
@@ -37,9 +41,14 @@ pub async fn run(options: DevOptions, shutdown: impl Future<Output = ()> + Send 
     }
     let data_dir = prepare_data_dir(&options.data_dir)?;
     let master_key = load_or_create_key(&data_dir.join("master.key"))?;
-    let listener = tokio::net::TcpListener::bind(options.listen).await.with_context(|| {
-        format!("cannot listen on {}; pick another address with --listen", options.listen)
-    })?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; pick another address with --listen",
+                options.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
 
     let demo = fake_oauth_provider::ProviderConfig::demo();
@@ -54,7 +63,8 @@ pub async fn run(options: DevOptions, shutdown: impl Future<Output = ()> + Send 
 }
 
 fn prepare_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -72,7 +82,9 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<MasterKey> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     std::io::Write::write_all(&mut file, key.to_base64().as_bytes())?;
     Ok(key)
 }
@@ -107,17 +119,26 @@ fn demo_config(
         reap_after: Duration::from_secs(365 * 86_400),
         provider_timeout: Duration::from_secs(20),
         trust_forwarded_for: false,
-        limits: Limits { failed_lookups_per_minute: 10, refreshes_per_hour: 60 },
+        limits: Limits {
+            failed_lookups_per_minute: 10,
+            refreshes_per_hour: 60,
+        },
     })
 }
 
+/// Prints where to go next. Write errors are ignored: a closed standard output must not stop
+/// the server.
 fn print_banner(addr: SocketAddr, data_dir: &Path) {
-    println!("oauth-broker dev: DEMO MODE with a built-in fake provider; not for real accounts.");
-    println!("Data (database and master key): {}", data_dir.display());
-    println!();
-    println!("1. Sign in:     open http://{addr}/ in a browser and choose \"Demo provider\".");
-    println!("2. Get a token: curl -X POST -H \"Authorization: Bearer <authid>\" http://{addr}/v1/token");
-    println!("   Or with the agent: oauth-agent --broker http://{addr} login demo --provider demo");
-    println!();
-    println!("Press Ctrl-C to stop.");
+    let banner = format!(
+        "oauth-broker dev: DEMO MODE with a built-in fake provider; not for real accounts.\n\
+         Data (database and master key): {dir}\n\n\
+         1. Sign in:     open http://{addr}/ in a browser and choose \"Demo provider\".\n\
+         2. Get a token: curl -X POST -H \"Authorization: Bearer <authid>\" http://{addr}/v1/token\n\
+         \x20  Or with the agent: oauth-agent --broker http://{addr} login demo --provider demo\n\n\
+         Press Ctrl-C to stop.\n",
+        dir = data_dir.display()
+    );
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(banner.as_bytes());
+    let _ = stdout.flush();
 }

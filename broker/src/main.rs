@@ -48,10 +48,17 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve(config).await,
         Command::Dev { listen, data_dir } => {
-            dev::run(dev::DevOptions { listen, data_dir }, oauth_broker::shutdown_signal()).await
+            dev::run(
+                dev::DevOptions { listen, data_dir },
+                oauth_broker::shutdown_signal(),
+            )
+            .await
         }
         Command::GenKey => {
-            println!("{}", *oauth_broker::crypto::master_key::MasterKey::generate().to_base64());
+            println!(
+                "{}",
+                *oauth_broker::crypto::master_key::MasterKey::generate().to_base64()
+            );
             Ok(())
         }
         Command::CheckConfig { config } => check_config(config),

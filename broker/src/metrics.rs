@@ -39,27 +39,58 @@ impl Default for Metrics {
         let requests = Family::default();
         let refreshes = Family::default();
         let cache_hits = Family::default();
-        registry.register("http_requests", "HTTP requests by matched route and status", requests.clone());
-        registry.register("refreshes", "Refreshes at the provider by outcome", refreshes.clone());
-        registry.register("token_cache_hits", "Tokens served from the cache", cache_hits.clone());
-        Self { registry: Arc::new(registry), requests, refreshes, cache_hits }
+        registry.register(
+            "http_requests",
+            "HTTP requests by matched route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "refreshes",
+            "Refreshes at the provider by outcome",
+            refreshes.clone(),
+        );
+        registry.register(
+            "token_cache_hits",
+            "Tokens served from the cache",
+            cache_hits.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            requests,
+            refreshes,
+            cache_hits,
+        }
     }
 }
 
 impl Metrics {
     /// Counts one HTTP request. `route` is the matched route template, never the raw path.
     pub fn request(&self, route: &str, status: u16) {
-        self.requests.get_or_create(&RequestLabels { route: route.to_owned(), status }).inc();
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
     }
 
     /// Counts one refresh at the provider; `outcome` is a fixed word such as `ok`.
     pub fn refresh(&self, provider: &str, outcome: &'static str) {
-        self.refreshes.get_or_create(&RefreshLabels { provider: provider.to_owned(), outcome }).inc();
+        self.refreshes
+            .get_or_create(&RefreshLabels {
+                provider: provider.to_owned(),
+                outcome,
+            })
+            .inc();
     }
 
     /// Counts one token served from the cache.
     pub fn cache_hit(&self, provider: &str) {
-        self.cache_hits.get_or_create(&ProviderLabels { provider: provider.to_owned() }).inc();
+        self.cache_hits
+            .get_or_create(&ProviderLabels {
+                provider: provider.to_owned(),
+            })
+            .inc();
     }
 
     /// The Prometheus text exposition.

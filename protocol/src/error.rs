@@ -85,7 +85,10 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// An error body with the given code and description.
     pub fn new(error: ErrorCode, error_description: impl Into<String>) -> Self {
-        Self { error, error_description: error_description.into() }
+        Self {
+            error,
+            error_description: error_description.into(),
+        }
     }
 }
 

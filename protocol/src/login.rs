@@ -84,7 +84,12 @@ mod tests {
     #[test]
     fn poll_response_shapes() {
         let pending: PollResponse = serde_json::from_str(r#"{"status":"pending"}"#).unwrap();
-        assert_eq!(pending, PollResponse::Pending { status: PollStatus::Pending });
+        assert_eq!(
+            pending,
+            PollResponse::Pending {
+                status: PollStatus::Pending
+            }
+        );
 
         let done: PollResponse =
             serde_json::from_str(r#"{"authid":"a.b","provider":"demo"}"#).unwrap();

@@ -50,26 +50,50 @@ impl Browser {
     /// redirects to.
     pub async fn start(&self, start: &str) -> Url {
         let response = self.client.get(start).send().await.unwrap();
-        assert_eq!(response.status(), 303, "sign-in start must redirect: {}", response.status());
+        assert_eq!(
+            response.status(),
+            303,
+            "sign-in start must redirect: {}",
+            response.status()
+        );
         location(&response)
     }
 
     /// Consents at the provider as `user` and returns the callback URL it redirects to.
     pub async fn consent(&self, authorize: &Url, decision: &str) -> Url {
         let page = self.client.get(authorize.clone()).send().await.unwrap();
-        assert_eq!(page.status(), 200, "consent page: {}", page.text().await.unwrap());
+        assert_eq!(
+            page.status(),
+            200,
+            "consent page: {}",
+            page.text().await.unwrap()
+        );
         let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
         form.push(("user".into(), "demo-user".into()));
         form.push(("decision".into(), decision.into()));
-        let response = self.client.post(authorize.clone()).form(&form).send().await.unwrap();
-        assert_eq!(response.status(), 303, "consent must redirect: {}", response.status());
+        let response = self
+            .client
+            .post(authorize.clone())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            303,
+            "consent must redirect: {}",
+            response.status()
+        );
         location(&response)
     }
 
     /// Follows the callback URL and returns the page.
     pub async fn open(&self, url: &str) -> Page {
         let response = self.client.get(url).send().await.unwrap();
-        Page { status: response.status().as_u16(), body: response.text().await.unwrap() }
+        Page {
+            status: response.status().as_u16(),
+            body: response.text().await.unwrap(),
+        }
     }
 
     /// The whole sign-in: start, consent, callback.
@@ -81,6 +105,9 @@ impl Browser {
 }
 
 fn location(response: &reqwest::Response) -> Url {
-    let location = response.headers().get("location").expect("a Location header");
+    let location = response
+        .headers()
+        .get("location")
+        .expect("a Location header");
     Url::parse(location.to_str().unwrap()).unwrap()
 }

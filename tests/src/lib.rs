@@ -2,7 +2,11 @@
 //! provider, and a scripted browser that signs in the way a person would.
 //!
 //! Everything here may panic: it is test scaffolding, and a panic is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_debug_implementations)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_debug_implementations
+)]
 
 mod browser;
 
@@ -17,12 +21,15 @@ use std::path::PathBuf;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// A change to the broker's configuration, applied before it starts.
+type ConfigChange = Box<dyn FnOnce(&mut RawConfig) + Send>;
+
 /// How to build a [`TestBroker`].
 pub struct BrokerBuilder {
     fake: fake::ProviderConfig,
     provider_name: String,
     provider: RawProvider,
-    configure: Vec<Box<dyn FnOnce(&mut RawConfig) + Send>>,
+    configure: Vec<ConfigChange>,
 }
 
 impl BrokerBuilder {
@@ -34,7 +41,12 @@ impl BrokerBuilder {
     /// A broker whose provider `name` is `raw` (for example a preset) with its endpoints
     /// pointed at a fake provider configured as `fake`.
     pub fn with_fake(name: &str, fake: fake::ProviderConfig, raw: RawProvider) -> Self {
-        Self { fake, provider_name: name.to_owned(), provider: raw, configure: Vec::new() }
+        Self {
+            fake,
+            provider_name: name.to_owned(),
+            provider: raw,
+            configure: Vec::new(),
+        }
     }
 
     /// Changes the fake provider's configuration.
@@ -77,11 +89,18 @@ impl BrokerBuilder {
         let config = Config::from_raw(raw).unwrap();
         let master_key = MasterKey::generate();
         let clock = Clock::default();
-        let broker = oauth_broker::open(config, master_key, clock.clone()).await.unwrap();
+        let broker = oauth_broker::open(config, master_key, clock.clone())
+            .await
+            .unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(oauth_broker::run(broker.clone(), None, listener, async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(oauth_broker::run(
+            broker.clone(),
+            None,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
 
         TestBroker {
             url: format!("http://{addr}"),
@@ -91,7 +110,10 @@ impl BrokerBuilder {
             provider,
             db_path,
             _dir: dir,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             shutdown: Some(shutdown),
             task,
         }
@@ -144,7 +166,9 @@ impl TestBroker {
     /// A browser-started sign-in, played end to end; returns the authid shown on the page.
     pub async fn sign_in(&self) -> String {
         let browser = Browser::new();
-        let page = browser.sign_in(&self.url(&format!("/login/{}", self.provider_name))).await;
+        let page = browser
+            .sign_in(&self.url(&format!("/login/{}", self.provider_name)))
+            .await;
         assert_eq!(page.status, 200, "callback page: {}", page.body);
         page.authid().expect("the callback page shows an authid")
     }
@@ -195,5 +219,8 @@ impl TestBroker {
 
 /// Whether `haystack` contains `needle` anywhere.
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|window| window == needle)
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }

@@ -1,8 +1,9 @@
 //! End-to-end behaviour of the broker's sign-in, token and revocation flows against the fake
 //! provider: what a user and a program see, and what the provider is asked.
+#![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 use oauth_e2e::fake::{Fault, ProviderConfig, Rotation};
-use oauth_e2e::{Browser, BrokerBuilder, TestBroker};
+use oauth_e2e::{BrokerBuilder, Browser, TestBroker};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -30,23 +31,43 @@ async fn browser_sign_in_with_pkce_yields_a_working_authid() {
 #[tokio::test]
 async fn program_sign_in_is_handed_out_once_through_the_poll() {
     let broker = TestBroker::start().await;
-    let created = broker.http.post(broker.url("/v1/logins")).json(&json!({"provider": "demo"}));
+    let created = broker
+        .http
+        .post(broker.url("/v1/logins"))
+        .json(&json!({"provider": "demo"}));
     let created = created.send().await.unwrap();
     assert_eq!(created.status(), 201);
     let login: Value = created.json().await.unwrap();
-    let poll_url = broker.url(&format!("/v1/logins/{}/poll", login["login_id"].as_str().unwrap()));
+    let poll_url = broker.url(&format!(
+        "/v1/logins/{}/poll",
+        login["login_id"].as_str().unwrap()
+    ));
     let secret = login["poll_secret"].as_str().unwrap();
     let poll = || broker.http.post(&poll_url).bearer_auth(secret).send();
 
     let pending = poll().await.unwrap();
     assert_eq!(pending.status(), 202);
-    assert_eq!(pending.json::<Value>().await.unwrap(), json!({"status": "pending"}));
-    let wrong = broker.http.post(&poll_url).bearer_auth("not-the-secret").send().await.unwrap();
+    assert_eq!(
+        pending.json::<Value>().await.unwrap(),
+        json!({"status": "pending"})
+    );
+    let wrong = broker
+        .http
+        .post(&poll_url)
+        .bearer_auth("not-the-secret")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 404);
 
-    let page = Browser::new().sign_in(login["login_url"].as_str().unwrap()).await;
+    let page = Browser::new()
+        .sign_in(login["login_url"].as_str().unwrap())
+        .await;
     assert_eq!(page.status, 200);
-    assert!(page.authid().is_none(), "a program-started sign-in must not show the authid");
+    assert!(
+        page.authid().is_none(),
+        "a program-started sign-in must not show the authid"
+    );
     assert!(page.body.contains("close this window"));
 
     let done = poll().await.unwrap();
@@ -56,7 +77,11 @@ async fn program_sign_in_is_handed_out_once_through_the_poll() {
     let authid = done["authid"].as_str().unwrap();
     broker.access_token(authid).await;
 
-    assert_eq!(poll().await.unwrap().status(), 404, "the authid is handed out exactly once");
+    assert_eq!(
+        poll().await.unwrap().status(),
+        404,
+        "the authid is handed out exactly once"
+    );
     broker.stop().await;
 }
 
@@ -70,8 +95,19 @@ async fn cached_token_is_served_without_calling_the_provider() {
     assert_eq!(first["access_token"], second["access_token"]);
     assert_eq!(broker.fake().refresh_count(), 0);
     assert_eq!(broker.fake().code_exchange_count(), 1);
-    let metrics = broker.http.get(broker.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("oauth_broker_token_cache_hits_total{provider=\"demo\"} 2"), "{metrics}");
+    let metrics = broker
+        .http
+        .get(broker.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("oauth_broker_token_cache_hits_total{provider=\"demo\"} 2"),
+        "{metrics}"
+    );
     broker.stop().await;
 }
 
@@ -90,7 +126,10 @@ async fn rotated_refresh_token_is_stored_and_used_next_time() {
     // The demo provider invalidates each rotated-away refresh token: three successful rounds
     // mean each new refresh token was stored before the next round.
     let refreshes: Vec<_> = broker.fake().token_requests().into_iter().skip(1).collect();
-    assert_ne!(refreshes[0].form["refresh_token"], refreshes[1].form["refresh_token"]);
+    assert_ne!(
+        refreshes[0].form["refresh_token"],
+        refreshes[1].form["refresh_token"]
+    );
     broker.stop().await;
 }
 
@@ -111,7 +150,10 @@ async fn refresh_without_rotation_keeps_the_old_refresh_token() {
     }
     let refreshes: Vec<_> = broker.fake().token_requests().into_iter().skip(1).collect();
     assert_eq!(refreshes.len(), 2);
-    assert_eq!(refreshes[0].form["refresh_token"], refreshes[1].form["refresh_token"]);
+    assert_eq!(
+        refreshes[0].form["refresh_token"],
+        refreshes[1].form["refresh_token"]
+    );
     broker.stop().await;
 }
 
@@ -138,7 +180,11 @@ async fn min_valid_is_capped_at_half_the_lifetime() {
     let ask = |secs: u64| broker.token(&authid, Some(json!({ "min_valid_secs": secs })));
 
     assert_eq!(ask(3000).await.status(), 200);
-    assert_eq!(broker.fake().refresh_count(), 0, "3000 s is capped at 150 s for a 300 s token");
+    assert_eq!(
+        broker.fake().refresh_count(),
+        0,
+        "3000 s is capped at 150 s for a 300 s token"
+    );
 
     broker.clock.advance(160);
     let token: Value = ask(3000).await.json().await.unwrap();
@@ -162,7 +208,10 @@ async fn refused_refresh_token_means_reauth_required_without_hammering_the_provi
         assert_eq!(response.status(), 401);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "reauth_required");
-        assert!(body["error_description"].as_str().unwrap().contains("sign in again"));
+        assert!(body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("sign in again"));
     }
     assert_eq!(broker.fake().refresh_count(), 1);
     broker.stop().await;
@@ -180,7 +229,10 @@ async fn provider_server_error_is_provider_unavailable_and_recovers() {
     assert!(failed.headers().contains_key("retry-after"));
     let body: Value = failed.json().await.unwrap();
     assert_eq!(body["error"], "provider_unavailable");
-    assert!(!body.to_string().contains("injected"), "the provider's raw body must not leak");
+    assert!(
+        !body.to_string().contains("injected"),
+        "the provider's raw body must not leak"
+    );
 
     broker.access_token(&authid).await;
     broker.stop().await;
@@ -191,7 +243,9 @@ async fn provider_rate_limit_passes_its_retry_after_on() {
     let broker = TestBroker::start().await;
     let authid = broker.sign_in().await;
     broker.expire_cached_tokens();
-    broker.fake().inject(Fault::RateLimited { retry_after_secs: 42 });
+    broker.fake().inject(Fault::RateLimited {
+        retry_after_secs: 42,
+    });
 
     let failed = broker.token(&authid, None).await;
     assert_eq!(failed.status(), 503);
@@ -201,7 +255,10 @@ async fn provider_rate_limit_passes_its_retry_after_on() {
 
 #[tokio::test]
 async fn provider_timeout_is_provider_unavailable() {
-    let broker = BrokerBuilder::new().config(|raw| raw.provider_timeout_secs = Some(1)).start().await;
+    let broker = BrokerBuilder::new()
+        .config(|raw| raw.provider_timeout_secs = Some(1))
+        .start()
+        .await;
     let authid = broker.sign_in().await;
     broker.expire_cached_tokens();
     broker.fake().inject(Fault::Delay(Duration::from_secs(5)));
@@ -230,26 +287,44 @@ async fn malformed_provider_reply_is_provider_unavailable() {
 async fn revoke_deletes_the_grant_and_revokes_at_the_provider() {
     let broker = TestBroker::start().await;
     let authid = broker.sign_in().await;
-    let revoke = || broker.http.post(broker.url("/v1/revoke")).bearer_auth(&authid).send();
+    let revoke = || {
+        broker
+            .http
+            .post(broker.url("/v1/revoke"))
+            .bearer_auth(&authid)
+            .send()
+    };
 
     assert_eq!(revoke().await.unwrap().status(), 204);
     let revocations = broker.fake().revocations();
     assert_eq!(revocations.len(), 1);
-    assert_eq!(revocations[0].token_type_hint.as_deref(), Some("refresh_token"));
+    assert_eq!(
+        revocations[0].token_type_hint.as_deref(),
+        Some("refresh_token")
+    );
     assert_eq!(broker.fake().live_grants(), 0);
 
     let after = broker.token(&authid, None).await;
     assert_eq!(after.status(), 401);
-    assert_eq!(after.json::<Value>().await.unwrap()["error"], "invalid_authid");
-    assert_eq!(revoke().await.unwrap().status(), 204, "revoking twice is fine");
+    assert_eq!(
+        after.json::<Value>().await.unwrap()["error"],
+        "invalid_authid"
+    );
+    assert_eq!(
+        revoke().await.unwrap().status(),
+        204,
+        "revoking twice is fine"
+    );
     assert_eq!(broker.fake().revocations().len(), 1);
     broker.stop().await;
 }
 
 #[tokio::test]
 async fn refreshes_per_grant_are_rate_limited_but_cache_hits_are_not() {
-    let broker =
-        BrokerBuilder::new().config(|raw| raw.limits.refreshes_per_hour = Some(2)).start().await;
+    let broker = BrokerBuilder::new()
+        .config(|raw| raw.limits.refreshes_per_hour = Some(2))
+        .start()
+        .await;
     let authid = broker.sign_in().await;
     for _ in 0..2 {
         broker.expire_cached_tokens();
@@ -263,14 +338,20 @@ async fn refreshes_per_grant_are_rate_limited_but_cache_hits_are_not() {
     let limited = broker.token(&authid, None).await;
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
-    assert_eq!(limited.json::<Value>().await.unwrap()["error"], "rate_limited");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap()["error"],
+        "rate_limited"
+    );
     assert_eq!(broker.fake().refresh_count(), 2);
     broker.stop().await;
 }
 
 #[tokio::test]
 async fn unused_grants_are_reaped() {
-    let broker = BrokerBuilder::new().config(|raw| raw.reap_after_days = Some(30)).start().await;
+    let broker = BrokerBuilder::new()
+        .config(|raw| raw.reap_after_days = Some(30))
+        .start()
+        .await;
     let authid = broker.sign_in().await;
     let kept = broker.sign_in().await;
     broker.clock.advance(20 * 86_400);
@@ -293,7 +374,9 @@ async fn health_readiness_and_metrics_answer() {
     assert_eq!(get("/readyz").await.unwrap().status(), 200);
 
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("oauth_broker_http_requests_total{route=\"/readyz\",status=\"200\"} 1"));
+    assert!(
+        metrics.contains("oauth_broker_http_requests_total{route=\"/readyz\",status=\"200\"} 1")
+    );
     assert!(metrics.ends_with("# EOF\n"));
     broker.stop().await;
 }
@@ -301,7 +384,12 @@ async fn health_readiness_and_metrics_answer() {
 #[tokio::test]
 async fn provider_profile_with_reuse_detection_survives_many_rounds() {
     let broker = BrokerBuilder::new()
-        .fake(|fake| *fake = ProviderConfig { rotation: Rotation::AlwaysRevokeOnReuse, ..fake.clone() })
+        .fake(|fake| {
+            *fake = ProviderConfig {
+                rotation: Rotation::AlwaysRevokeOnReuse,
+                ..fake.clone()
+            }
+        })
         .start()
         .await;
     let authid = broker.sign_in().await;

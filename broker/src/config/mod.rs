@@ -56,7 +56,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid { key: key.into(), message: message.into() }
+        Self::Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -141,10 +144,14 @@ pub enum MasterKeySource {
 impl Config {
     /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let raw: RawConfig = toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         Self::from_raw(raw)
     }
 
@@ -152,7 +159,10 @@ impl Config {
     pub fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
         let listen = raw.listen.as_deref().unwrap_or("127.0.0.1:8080");
         let listen = listen.parse().map_err(|_| {
-            ConfigError::invalid("listen", format!("`{listen}` is not an address like 127.0.0.1:8080"))
+            ConfigError::invalid(
+                "listen",
+                format!("`{listen}` is not an address like 127.0.0.1:8080"),
+            )
         })?;
         let public_url = parse_public_url(raw.public_url.as_deref())?;
         let database_url = check_database_url(raw.database_url)?;
@@ -177,7 +187,11 @@ impl Config {
             provider_timeout: Duration::from_secs(raw.provider_timeout_secs.unwrap_or(20).max(1)),
             trust_forwarded_for: raw.trust_forwarded_for.unwrap_or(false),
             limits: Limits {
-                failed_lookups_per_minute: raw.limits.failed_lookups_per_minute.unwrap_or(10).max(1),
+                failed_lookups_per_minute: raw
+                    .limits
+                    .failed_lookups_per_minute
+                    .unwrap_or(10)
+                    .max(1),
                 refreshes_per_hour: raw.limits.refreshes_per_hour.unwrap_or(30).max(1),
             },
         })
@@ -196,7 +210,10 @@ pub fn join_url(base: &Url, path: &str) -> String {
 
 fn parse_public_url(value: Option<&str>) -> Result<Url, ConfigError> {
     let value = value.ok_or_else(|| {
-        ConfigError::invalid("public_url", "missing: set it to the URL users reach the broker at")
+        ConfigError::invalid(
+            "public_url",
+            "missing: set it to the URL users reach the broker at",
+        )
     })?;
     let url = Url::parse(value)
         .map_err(|e| ConfigError::invalid("public_url", format!("`{value}` is not a URL: {e}")))?;
@@ -211,7 +228,10 @@ fn parse_public_url(value: Option<&str>) -> Result<Url, ConfigError> {
 
 fn check_database_url(value: Option<String>) -> Result<String, ConfigError> {
     let value = value.ok_or_else(|| {
-        ConfigError::invalid("database_url", "missing: for example sqlite:///var/lib/oauth-broker/broker.db")
+        ConfigError::invalid(
+            "database_url",
+            "missing: for example sqlite:///var/lib/oauth-broker/broker.db",
+        )
     })?;
     if !value.starts_with("sqlite:") {
         return Err(ConfigError::invalid(
@@ -220,4 +240,76 @@ fn check_database_url(value: Option<String>) -> Result<String, ConfigError> {
         ));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_raw(toml::from_str(text).map_err(|e| ConfigError::invalid("toml", e.to_string()))?)
+    }
+
+    const BASE: &str = "public_url = \"https://b.example.com/\"\ndatabase_url = \"sqlite:///tmp/b.db\"\n";
+
+    #[test]
+    fn preset_fills_in_and_explicit_keys_override() {
+        let config = parse(&format!(
+            "{BASE}[providers.gd]\npreset = \"google-drive\"\nclient_id = \"id\"\nclient_secret = \"s\"\n\
+             scopes = [\"a\"]\n[providers.gd.authorize_params]\nprompt = \"select_account\"\n"
+        ))
+        .unwrap();
+        let gd = &config.providers["gd"];
+        assert_eq!(gd.token_url.as_str(), "https://oauth2.googleapis.com/token");
+        assert_eq!(gd.scopes, ["a"]);
+        assert_eq!(gd.authorize_params["prompt"], "select_account");
+        assert_eq!(gd.authorize_params["access_type"], "offline");
+        assert_eq!(gd.client_auth, ClientAuth::Post);
+        assert_eq!(config.redirect_uri(), "https://b.example.com/callback");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn mistakes_name_their_key() {
+        let cases = [
+            ("[providers.x]\nclient_id = \"i\"\ntoken_url = \"https://t\"\n", "providers.x.authorize_url"),
+            (
+                "[providers.x]\npreset = \"box\"\nclient_id = \"i\"\nclient_secret = \"a\"\nclient_secret_env = \"B\"\n",
+                "providers.x.client_secret",
+            ),
+            (
+                "[providers.x]\npreset = \"box\"\nclient_id = \"i\"\n[providers.x.authorize_params]\nstate = \"1\"\n",
+                "providers.x.authorize_params",
+            ),
+            ("[providers.Bad]\npreset = \"box\"\nclient_id = \"i\"\n", "providers.Bad"),
+            ("[providers.x]\npreset = \"box\"\nclient_id = \"i\"\ntoken_url = \"file:///etc\"\n", "token_url"),
+        ];
+        for (table, key) in cases {
+            let error = parse(&format!("{BASE}{table}")).unwrap_err().to_string();
+            assert!(error.contains(key), "`{key}` not named in: {error}");
+        }
+        let error = parse("database_url = \"postgres://x\"\npublic_url = \"http://a\"").unwrap_err();
+        assert!(error.to_string().contains("database_url"));
+    }
+
+    #[test]
+    fn client_secret_from_environment_and_file() {
+        let dir = std::env::temp_dir().join(format!("oauth-broker-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secret");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let config = parse(&format!(
+            "{BASE}[providers.x]\npreset = \"box\"\nclient_id = \"i\"\nclient_secret_file = \"{}\"\n",
+            file.display()
+        ))
+        .unwrap();
+        let secret = config.providers["x"].client_secret.as_ref().unwrap();
+        assert_eq!(secret.expose(), "from-file");
+        assert!(!format!("{:?}", config.providers["x"]).contains("from-file"));
+
+        let missing = parse(&format!(
+            "{BASE}[providers.x]\npreset = \"box\"\nclient_id = \"i\"\nclient_secret_env = \"OAUTH_BROKER_TEST_UNSET_VAR\"\n"
+        ));
+        assert!(missing.unwrap_err().to_string().contains("OAUTH_BROKER_TEST_UNSET_VAR"));
+    }
 }

@@ -32,7 +32,11 @@ pub fn preset(name: &str) -> Option<RawProvider> {
         "onedrive" => microsoft("Microsoft OneDrive", &["Files.ReadWrite", "offline_access"]),
         "sharepoint" => microsoft(
             "Microsoft SharePoint",
-            &["Files.ReadWrite.All", "Sites.ReadWrite.All", "offline_access"],
+            &[
+                "Files.ReadWrite.All",
+                "Sites.ReadWrite.All",
+                "offline_access",
+            ],
         ),
         "msgroup" => microsoft(
             "Microsoft 365 Group",
@@ -56,7 +60,10 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// Microsoft identity platform v2. It rotates refresh tokens on every refresh and has no RFC 7009

@@ -75,28 +75,43 @@ pub struct RawProvider {
 }
 
 /// Resolves one provider table: preset first, explicit keys on top, then every value checked.
-pub(super) fn resolve_provider(name: &str, raw: RawProvider) -> Result<ProviderConfig, ConfigError> {
+pub(super) fn resolve_provider(
+    name: &str,
+    raw: RawProvider,
+) -> Result<ProviderConfig, ConfigError> {
     let key = |field: &str| format!("providers.{name}.{field}");
     check_provider_name(name)?;
 
     let base = match raw.preset.as_deref() {
         Some(preset) => presets::preset(preset).ok_or_else(|| {
             let known = presets::PRESET_NAMES.join(", ");
-            ConfigError::invalid(key("preset"), format!("unknown preset `{preset}`; known: {known}"))
+            ConfigError::invalid(
+                key("preset"),
+                format!("unknown preset `{preset}`; known: {known}"),
+            )
         })?,
         None => RawProvider::default(),
     };
     let secret = ClientSecret::resolve(&key("client_secret"), &raw)?;
 
-    let authorize_url = endpoint(&key("authorize_url"), raw.authorize_url.or(base.authorize_url))?;
+    let authorize_url = endpoint(
+        &key("authorize_url"),
+        raw.authorize_url.or(base.authorize_url),
+    )?;
     let token_url = endpoint(&key("token_url"), raw.token_url.or(base.token_url))?;
     let revocation_url = match raw.revocation_url.or(base.revocation_url) {
         Some(url) => Some(endpoint(&key("revocation_url"), Some(url))?),
         None => None,
     };
-    let client_id = raw.client_id.filter(|id| !id.trim().is_empty()).ok_or_else(|| {
-        ConfigError::invalid(key("client_id"), "missing: the app's client id from the provider")
-    })?;
+    let client_id = raw
+        .client_id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                key("client_id"),
+                "missing: the app's client id from the provider",
+            )
+        })?;
 
     let mut authorize_params = base.authorize_params.unwrap_or_default();
     authorize_params.extend(raw.authorize_params.unwrap_or_default());
@@ -104,14 +119,20 @@ pub(super) fn resolve_provider(name: &str, raw: RawProvider) -> Result<ProviderC
 
     Ok(ProviderConfig {
         name: name.to_owned(),
-        display_name: raw.display_name.or(base.display_name).unwrap_or_else(|| name.to_owned()),
+        display_name: raw
+            .display_name
+            .or(base.display_name)
+            .unwrap_or_else(|| name.to_owned()),
         authorize_url,
         token_url,
         revocation_url,
         client_id,
         client_secret: secret,
         scopes: raw.scopes.or(base.scopes).unwrap_or_default(),
-        client_auth: raw.client_auth.or(base.client_auth).unwrap_or(ClientAuth::Basic),
+        client_auth: raw
+            .client_auth
+            .or(base.client_auth)
+            .unwrap_or(ClientAuth::Basic),
         pkce: raw.pkce.or(base.pkce).unwrap_or(true),
         authorize_params,
     })
@@ -121,7 +142,9 @@ pub(super) fn resolve_provider(name: &str, raw: RawProvider) -> Result<ProviderC
 fn check_provider_name(name: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         return Ok(());
     }
@@ -138,7 +161,10 @@ fn endpoint(key: &str, value: Option<String>) -> Result<Url, ConfigError> {
     let url = Url::parse(&value)
         .map_err(|e| ConfigError::invalid(key, format!("`{value}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ConfigError::invalid(key, "must be an http:// or https:// URL"));
+        return Err(ConfigError::invalid(
+            key,
+            "must be an http:// or https:// URL",
+        ));
     }
     Ok(url)
 }
@@ -155,7 +181,10 @@ const RESERVED_PARAMS: &[&str] = &[
 ];
 
 fn check_authorize_params(key: &str, params: &BTreeMap<String, String>) -> Result<(), ConfigError> {
-    match params.keys().find(|name| RESERVED_PARAMS.contains(&name.as_str())) {
+    match params
+        .keys()
+        .find(|name| RESERVED_PARAMS.contains(&name.as_str()))
+    {
         Some(name) => Err(ConfigError::invalid(
             key,
             format!("`{name}` is set by the broker itself and cannot be configured"),

@@ -24,7 +24,11 @@ pub struct GrantId(pub [u8; 32]);
 impl fmt::Debug for GrantId {
     /// Only a short prefix: enough to correlate log lines, useless for finding the record.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "GrantId({:02x}{:02x}{:02x}..)", self.0[0], self.0[1], self.0[2])
+        write!(
+            f,
+            "GrantId({:02x}{:02x}{:02x}..)",
+            self.0[0], self.0[1], self.0[2]
+        )
     }
 }
 
@@ -65,7 +69,10 @@ impl Authid {
 
     fn from_parts(lookup: &[u8]) -> Result<Self, MalformedAuthid> {
         let lookup = lookup.try_into().map_err(|_| MalformedAuthid)?;
-        Ok(Self { lookup, secret: Zeroizing::new([0u8; SECRET_LEN]) })
+        Ok(Self {
+            lookup,
+            secret: Zeroizing::new([0u8; SECRET_LEN]),
+        })
     }
 
     /// The text form handed to the user.
@@ -73,7 +80,7 @@ impl Authid {
         let mut bytes = Zeroizing::new([0u8; LOOKUP_LEN + SECRET_LEN]);
         bytes[..LOOKUP_LEN].copy_from_slice(&self.lookup);
         bytes[LOOKUP_LEN..].copy_from_slice(&*self.secret);
-        Zeroizing::new(URL_SAFE_NO_PAD.encode(&*bytes))
+        Zeroizing::new(URL_SAFE_NO_PAD.encode(*bytes))
     }
 
     /// The grant id the database indexes: a hash of the lookup part only.
@@ -102,7 +109,9 @@ mod tests {
         let authid = Authid::generate();
         let text = authid.encode();
         assert_eq!(text.len(), AUTHID_LEN);
-        assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
 
         let parsed = Authid::parse(&text).unwrap();
         assert_eq!(parsed.grant_id(), authid.grant_id());

@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 #[derive(Debug, thiserror::Error)]
 pub enum MasterKeyError {
     /// The file could not be read.
-    #[error("cannot read master key file {path}: {source}; create one with `oauth-broker gen-key`")]
+    #[error(
+        "cannot read master key file {path}: {source}; create one with `oauth-broker gen-key`"
+    )]
     Read {
         /// The file.
         path: String,
@@ -43,28 +45,40 @@ impl MasterKey {
 
     /// Parses the base64 text form (surrounding white space allowed).
     pub fn from_base64(text: &str) -> Result<Self, MasterKeyError> {
-        let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| MasterKeyError::Invalid)?);
-        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| MasterKeyError::Invalid)?;
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(text.trim())
+                .map_err(|_| MasterKeyError::Invalid)?,
+        );
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| MasterKeyError::Invalid)?;
         Ok(Self(Arc::new(Zeroizing::new(key))))
     }
 
     /// Reads the key from a file.
     pub fn from_file(path: &Path) -> Result<Self, MasterKeyError> {
-        let text = std::fs::read_to_string(path).map(Zeroizing::new).map_err(|source| {
-            MasterKeyError::Read { path: path.display().to_string(), source }
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map(Zeroizing::new)
+            .map_err(|source| MasterKeyError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
         Self::from_base64(&text)
     }
 
     /// Reads the key from the environment variable `var`.
     pub fn from_env(var: &'static str) -> Result<Self, MasterKeyError> {
-        let text = std::env::var(var).map(Zeroizing::new).map_err(|_| MasterKeyError::Missing(var))?;
+        let text = std::env::var(var)
+            .map(Zeroizing::new)
+            .map_err(|_| MasterKeyError::Missing(var))?;
         Self::from_base64(&text)
     }
 
     /// The base64 text form, for `gen-key` and the dev mode's key file.
     pub fn to_base64(&self) -> Zeroizing<String> {
-        Zeroizing::new(STANDARD.encode(&**self.0))
+        Zeroizing::new(STANDARD.encode(**self.0))
     }
 
     /// A short public identifier of this key, stored beside each record so that a later key

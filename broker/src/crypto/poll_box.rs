@@ -29,7 +29,9 @@ impl PollKeys {
     pub fn derive(master: &MasterKey, poll_secret: &str) -> Self {
         let seed = SealKey::derive(master, poll_secret.as_bytes(), "oauth-broker poll key v1");
         let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(seed.raw());
-        Self { secret: SecretKey::from(*bytes) }
+        Self {
+            secret: SecretKey::from(*bytes),
+        }
     }
 
     /// The public half, stored with the pending sign-in.
@@ -39,7 +41,10 @@ impl PollKeys {
 
     /// Opens a box sealed with [`seal_to`].
     pub fn open(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
-        self.secret.unseal(sealed).map(Zeroizing::new).map_err(|_| OpenError)
+        self.secret
+            .unseal(sealed)
+            .map(Zeroizing::new)
+            .map_err(|_| OpenError)
     }
 }
 
@@ -62,6 +67,8 @@ mod tests {
         let again = PollKeys::derive(&master, "poll-secret");
         assert_eq!(&*again.open(&sealed).unwrap(), b"the-authid");
         assert!(PollKeys::derive(&master, "other").open(&sealed).is_err());
-        assert!(PollKeys::derive(&MasterKey::generate(), "poll-secret").open(&sealed).is_err());
+        assert!(PollKeys::derive(&MasterKey::generate(), "poll-secret")
+            .open(&sealed)
+            .is_err());
     }
 }

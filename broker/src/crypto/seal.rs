@@ -54,9 +54,14 @@ impl SealKey {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
         let cipher = Aes256Gcm::new((&*self.0).into());
-        let payload = Payload { msg: plaintext, aad };
+        let payload = Payload {
+            msg: plaintext,
+            aad,
+        };
         // AES-GCM encryption fails only for plaintexts over 64 GiB; ours are a few KiB.
-        let sealed = cipher.encrypt(Nonce::from_slice(&nonce), payload).unwrap_or_default();
+        let sealed = cipher
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            .unwrap_or_default();
 
         let mut blob = Vec::with_capacity(NONCE_LEN + sealed.len());
         blob.extend_from_slice(&nonce);
@@ -72,7 +77,10 @@ impl SealKey {
         let (nonce, sealed) = blob.split_at(NONCE_LEN);
         let cipher = Aes256Gcm::new((&*self.0).into());
         let payload = Payload { msg: sealed, aad };
-        cipher.decrypt(Nonce::from_slice(nonce), payload).map(Zeroizing::new).map_err(|_| OpenError)
+        cipher
+            .decrypt(Nonce::from_slice(nonce), payload)
+            .map(Zeroizing::new)
+            .map_err(|_| OpenError)
     }
 }
 

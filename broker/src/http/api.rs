@@ -14,9 +14,9 @@ use std::net::IpAddr;
 
 /// `POST /v1/logins`.
 pub async fn create_login(State(broker): State<Broker>, body: Body) -> Result<Response, ApiError> {
-    let bytes = body_bytes(body)
-        .await?
-        .ok_or_else(|| ApiError::bad_request("send a JSON body like {\"provider\":\"onedrive\"}"))?;
+    let bytes = body_bytes(body).await?.ok_or_else(|| {
+        ApiError::bad_request("send a JSON body like {\"provider\":\"onedrive\"}")
+    })?;
     let request: CreateLoginRequest = json(&bytes)?;
     let login = broker.create_login(&request.provider).await?;
     Ok((StatusCode::CREATED, Json(login)).into_response())
@@ -36,11 +36,16 @@ pub async fn poll_login(
     })?;
     match broker.poll_login(&login_id, &secret).await? {
         PollOutcome::Pending => {
-            let body = PollResponse::Pending { status: PollStatus::Pending };
+            let body = PollResponse::Pending {
+                status: PollStatus::Pending,
+            };
             Ok((StatusCode::ACCEPTED, Json(body)).into_response())
         }
         PollOutcome::Done { authid, provider } => {
-            let body = PollResponse::Done { authid: authid.to_string(), provider };
+            let body = PollResponse::Done {
+                authid: authid.to_string(),
+                provider,
+            };
             Ok((StatusCode::OK, Json(body)).into_response())
         }
     }
@@ -81,8 +86,15 @@ pub async fn revoke(
 }
 
 /// Checks the address is not blocked, then parses the bearer authid.
-fn authenticate(broker: &Broker, addr: Option<IpAddr>, headers: &HeaderMap) -> Result<Authid, ApiError> {
-    broker.limits().check_address(addr).map_err(ApiError::rate_limited)?;
+fn authenticate(
+    broker: &Broker,
+    addr: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> Result<Authid, ApiError> {
+    broker
+        .limits()
+        .check_address(addr)
+        .map_err(ApiError::rate_limited)?;
     let parsed = bearer(headers).and_then(|credential| Authid::parse(&credential).ok());
     parsed.ok_or_else(|| {
         broker.limits().record_failure(addr);
@@ -117,10 +129,17 @@ pub async fn readyz(State(broker): State<Broker>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(broker): State<Broker>) -> Response {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    ([(header::CONTENT_TYPE, content_type)], broker.metrics().render()).into_response()
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        broker.metrics().render(),
+    )
+        .into_response()
 }
 
 /// Anything else.
 pub async fn not_found() -> ApiError {
-    ApiError::new(oauth_protocol::ErrorCode::NotFound, "no such endpoint; the API lives under /v1")
+    ApiError::new(
+        oauth_protocol::ErrorCode::NotFound,
+        "no such endpoint; the API lives under /v1",
+    )
 }

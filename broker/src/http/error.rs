@@ -22,7 +22,11 @@ impl ApiError {
     /// An error with the code's usual status.
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        Self { status, body: ErrorBody::new(code, description), retry_after: None }
+        Self {
+            status,
+            body: ErrorBody::new(code, description),
+            retry_after: None,
+        }
     }
 
     /// `400 bad_request`.
@@ -67,12 +71,16 @@ impl From<ServiceError> for ApiError {
             ServiceError::Provider(error) => provider_error(error),
             ServiceError::BadRequest(text) => Self::bad_request(text),
             ServiceError::NotFound(text) => Self::new(ErrorCode::NotFound, text),
-            ServiceError::Expired => {
-                Self::new(ErrorCode::Expired, "the sign-in expired before it was finished; start a new one")
-            }
+            ServiceError::Expired => Self::new(
+                ErrorCode::Expired,
+                "the sign-in expired before it was finished; start a new one",
+            ),
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
-                Self::new(ErrorCode::ServerError, "the broker hit an internal error; try again later")
+                Self::new(
+                    ErrorCode::ServerError,
+                    "the broker hit an internal error; try again later",
+                )
             }
         }
     }
@@ -81,7 +89,11 @@ impl From<ServiceError> for ApiError {
 fn provider_error(error: ProviderError) -> ApiError {
     match error {
         ProviderError::InvalidGrant => ServiceError::ReauthRequired.into(),
-        ProviderError::Unavailable { retry_after, bad_gateway, .. } => {
+        ProviderError::Unavailable {
+            retry_after,
+            bad_gateway,
+            ..
+        } => {
             let retry_after = retry_after.unwrap_or(DEFAULT_RETRY_AFTER).max(1);
             let mut api = ApiError::new(
                 ErrorCode::ProviderUnavailable,
@@ -106,7 +118,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

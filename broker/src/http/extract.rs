@@ -4,7 +4,7 @@
 use super::error::ApiError;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, Extensions};
+use axum::http::{header, Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 use zeroize::Zeroizing;
@@ -24,7 +24,11 @@ pub fn bearer(headers: &HeaderMap) -> Option<Zeroizing<String>> {
 
 /// The client's IP: the socket peer, or with `trust_forwarded_for` the right-most
 /// `X-Forwarded-For` entry (the one the trusted proxy added).
-pub fn client_addr(extensions: &Extensions, headers: &HeaderMap, trust_forwarded_for: bool) -> Option<IpAddr> {
+pub fn client_addr(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
     if trust_forwarded_for {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -32,19 +36,25 @@ pub fn client_addr(extensions: &Extensions, headers: &HeaderMap, trust_forwarded
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back();
         if forwarded.is_some() {
             return forwarded;
         }
     }
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
 }
 
 /// Reads a bounded body. `None` for an empty body.
 pub async fn body_bytes(body: Body) -> Result<Option<axum::body::Bytes>, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::bad_request(format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
-    })?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "the request body is larger than {MAX_BODY_BYTES} bytes"
+            ))
+        })?;
     Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
 }
 

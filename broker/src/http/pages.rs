@@ -62,7 +62,10 @@ pub async fn index(State(broker): State<Broker>) -> Response {
         .config()
         .providers
         .values()
-        .map(|p| ProviderLink { name: p.name.clone(), display_name: p.display_name.clone() })
+        .map(|p| ProviderLink {
+            name: p.name.clone(),
+            display_name: p.display_name.clone(),
+        })
         .collect();
     render(StatusCode::OK, &IndexPage { providers })
 }
@@ -83,7 +86,9 @@ pub async fn login(
     let query: LoginQuery =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let existing = jar.get(BROWSER_COOKIE).map(|c| c.value().to_owned());
-    let start = broker.start_signin(&provider, query.login_id.as_deref(), existing.as_deref()).await;
+    let start = broker
+        .start_signin(&provider, query.login_id.as_deref(), existing.as_deref())
+        .await;
     let start = match start {
         Ok(start) => start,
         Err(error) => return error_page(&error),
@@ -100,16 +105,29 @@ pub async fn login(
 }
 
 /// `GET /callback`.
-pub async fn callback(State(broker): State<Broker>, RawQuery(query): RawQuery, jar: CookieJar) -> Response {
+pub async fn callback(
+    State(broker): State<Broker>,
+    RawQuery(query): RawQuery,
+    jar: CookieJar,
+) -> Response {
     // A query that does not parse is treated as one without `state`: the error page says so.
     let params: CallbackParams =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let cookie = jar.get(BROWSER_COOKIE).map(|c| c.value().to_owned());
     match broker.finish_signin(&params, cookie.as_deref()).await {
-        Ok(SignInDone::ShowAuthid { authid, provider }) => {
-            render(StatusCode::OK, &AuthidPage { provider: &provider, authid: &authid })
-        }
-        Ok(SignInDone::HandedToProgram { provider }) => render(StatusCode::OK, &DonePage { provider: &provider }),
+        Ok(SignInDone::ShowAuthid { authid, provider }) => render(
+            StatusCode::OK,
+            &AuthidPage {
+                provider: &provider,
+                authid: &authid,
+            },
+        ),
+        Ok(SignInDone::HandedToProgram { provider }) => render(
+            StatusCode::OK,
+            &DonePage {
+                provider: &provider,
+            },
+        ),
         Err(error) => error_page(&error),
     }
 }
@@ -125,13 +143,26 @@ fn error_page(error: &SignInError) -> Response {
         SignInError::Denied { description } => description.as_deref().map(truncate),
         _ => None,
     };
-    let mut response = render(status, &ErrorPage { title, message, detail });
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    let mut response = render(
+        status,
+        &ErrorPage {
+            title,
+            message,
+            detail,
+        },
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
 fn truncate(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(MAX_DETAIL_CHARS).collect()
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_DETAIL_CHARS)
+        .collect()
 }
 
 fn describe(error: &SignInError) -> (StatusCode, &'static str, &'static str) {
@@ -154,11 +185,18 @@ fn describe(error: &SignInError) -> (StatusCode, &'static str, &'static str) {
 
 /// `GET /static/style.css`.
 pub async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/style.css")).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/style.css"),
+    )
+        .into_response()
 }
 
 /// `GET /static/copy.js`.
 pub async fn copy_js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/copy.js"))
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/copy.js"),
+    )
         .into_response()
 }

@@ -89,7 +89,10 @@ impl ProviderClient {
         provider: &ProviderConfig,
         refresh_token: &str,
     ) -> Result<TokenGrant, ProviderError> {
-        let form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+        let form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
         let body = self.post(provider, &provider.token_url, form).await?;
         TokenGrant::parse(&body)
     }
@@ -100,8 +103,13 @@ impl ProviderClient {
         provider: &ProviderConfig,
         refresh_token: &str,
     ) -> Result<(), ProviderError> {
-        let Some(url) = &provider.revocation_url else { return Ok(()) };
-        let form = vec![("token", refresh_token), ("token_type_hint", "refresh_token")];
+        let Some(url) = &provider.revocation_url else {
+            return Ok(());
+        };
+        let form = vec![
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ];
         self.post(provider, url, form).await.map(drop)
     }
 
@@ -111,10 +119,16 @@ impl ProviderClient {
         url: &Url,
         mut form: Vec<(&str, &str)>,
     ) -> Result<Vec<u8>, ProviderError> {
-        let mut request = self.http.post(url.clone()).header("accept", "application/json");
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header("accept", "application/json");
         match (&provider.client_secret, provider.client_auth) {
             (Some(secret), ClientAuth::Basic) => {
-                request = request.header("authorization", basic_auth(&provider.client_id, secret.expose()));
+                request = request.header(
+                    "authorization",
+                    basic_auth(&provider.client_id, secret.expose()),
+                );
             }
             (Some(secret), ClientAuth::Post) => {
                 form.push(("client_id", &provider.client_id));
@@ -158,19 +172,31 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Provid
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
         if body.len() + chunk.len() > MAX_REPLY_BYTES {
-            return Err(ProviderError::unavailable("the provider's reply is too large", None, true));
+            return Err(ProviderError::unavailable(
+                "the provider's reply is too large",
+                None,
+                true,
+            ));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
 }
 
-fn classify(status: StatusCode, retry_after: Option<u64>, body: Vec<u8>) -> Result<Vec<u8>, ProviderError> {
+fn classify(
+    status: StatusCode,
+    retry_after: Option<u64>,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, ProviderError> {
     if status.is_success() {
         return Ok(body);
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(ProviderError::unavailable("the provider asked to slow down", retry_after, false));
+        return Err(ProviderError::unavailable(
+            "the provider asked to slow down",
+            retry_after,
+            false,
+        ));
     }
     if status.is_server_error() {
         let reason = format!("the provider answered {}", status.as_u16());
@@ -183,8 +209,14 @@ fn classify(status: StatusCode, retry_after: Option<u64>, body: Vec<u8>) -> Resu
             retry_after,
             false,
         )),
-        other if status.is_client_error() => Err(ProviderError::Rejected { error: other.to_owned() }),
-        _ => Err(ProviderError::unavailable(format!("unexpected status {}", status.as_u16()), None, true)),
+        other if status.is_client_error() => Err(ProviderError::Rejected {
+            error: other.to_owned(),
+        }),
+        _ => Err(ProviderError::unavailable(
+            format!("unexpected status {}", status.as_u16()),
+            None,
+            true,
+        )),
     }
 }
 
@@ -196,23 +228,33 @@ mod tests {
     fn basic_auth_encodes_reserved_characters_first() {
         // "id:x" and "s/cr%t" must be form-encoded before base64, so the colon stays unambiguous.
         let header = basic_auth("id:x", "s/cr%t");
-        let decoded = STANDARD.decode(header.trim_start_matches("Basic ")).unwrap();
+        let decoded = STANDARD
+            .decode(header.trim_start_matches("Basic "))
+            .unwrap();
         assert_eq!(decoded, b"id%3Ax:s%2Fcr%25t");
     }
 
     #[test]
     fn classifies_statuses() {
         let invalid = br#"{"error":"invalid_grant"}"#.to_vec();
-        assert_eq!(classify(StatusCode::BAD_REQUEST, None, invalid), Err(ProviderError::InvalidGrant));
+        assert_eq!(
+            classify(StatusCode::BAD_REQUEST, None, invalid),
+            Err(ProviderError::InvalidGrant)
+        );
 
         let client = br#"{"error":"invalid_client"}"#.to_vec();
         assert_eq!(
             classify(StatusCode::UNAUTHORIZED, None, client),
-            Err(ProviderError::Rejected { error: "invalid_client".into() })
+            Err(ProviderError::Rejected {
+                error: "invalid_client".into()
+            })
         );
 
-        let Err(ProviderError::Unavailable { retry_after, bad_gateway, .. }) =
-            classify(StatusCode::SERVICE_UNAVAILABLE, Some(7), Vec::new())
+        let Err(ProviderError::Unavailable {
+            retry_after,
+            bad_gateway,
+            ..
+        }) = classify(StatusCode::SERVICE_UNAVAILABLE, Some(7), Vec::new())
         else {
             panic!("5xx must be unavailable")
         };

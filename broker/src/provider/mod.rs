@@ -34,7 +34,9 @@ pub enum ProviderError {
     },
     /// The provider rejected the request for a reason the user cannot fix (`invalid_client`,
     /// `unauthorized_client`, ...): the broker's configuration needs attention.
-    #[error("the provider rejected the request with `{error}`; check the provider's configuration")]
+    #[error(
+        "the provider rejected the request with `{error}`; check the provider's configuration"
+    )]
     Rejected {
         /// The OAuth error code, reduced to a safe alphabet.
         error: String,
@@ -43,6 +45,10 @@ pub enum ProviderError {
 
 impl ProviderError {
     fn unavailable(reason: impl Into<String>, retry_after: Option<u64>, bad_gateway: bool) -> Self {
-        Self::Unavailable { reason: reason.into(), retry_after, bad_gateway }
+        Self::Unavailable {
+            reason: reason.into(),
+            retry_after,
+            bad_gateway,
+        }
     }
 }

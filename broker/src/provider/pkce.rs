@@ -16,7 +16,9 @@ pub struct Pkce {
 
 impl std::fmt::Debug for Pkce {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pkce").field("challenge", &self.challenge).finish_non_exhaustive()
+        f.debug_struct("Pkce")
+            .field("challenge", &self.challenge)
+            .finish_non_exhaustive()
     }
 }
 
@@ -25,7 +27,10 @@ impl Pkce {
     pub fn generate() -> Self {
         let verifier = random_token(32);
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        Self { verifier, challenge }
+        Self {
+            verifier,
+            challenge,
+        }
     }
 }
 
@@ -41,6 +46,9 @@ mod tests {
 
         let pkce = Pkce::generate();
         assert_eq!(pkce.verifier.len(), 43);
-        assert_eq!(pkce.challenge, URL_SAFE_NO_PAD.encode(Sha256::digest(pkce.verifier.as_bytes())));
+        assert_eq!(
+            pkce.challenge,
+            URL_SAFE_NO_PAD.encode(Sha256::digest(pkce.verifier.as_bytes()))
+        );
     }
 }

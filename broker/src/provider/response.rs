@@ -60,17 +60,27 @@ struct WireError {
 impl TokenGrant {
     /// Parses a 2xx body.
     pub(super) fn parse(body: &[u8]) -> Result<Self, ProviderError> {
-        let bad = || ProviderError::unavailable("the provider's token reply is not usable", None, true);
+        let bad =
+            || ProviderError::unavailable("the provider's token reply is not usable", None, true);
         let wire: Wire = serde_json::from_slice(body).map_err(|_| bad())?;
-        let access_token = wire.access_token.filter(|t| !t.is_empty()).ok_or_else(bad)?;
+        let access_token = wire
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(bad)?;
 
         Ok(Self {
             access_token: Zeroizing::new(access_token),
             token_type: wire.token_type.unwrap_or_else(|| "Bearer".to_owned()),
             expires_in: lifetime(wire.expires_in.as_ref()),
-            refresh_token: wire.refresh_token.filter(|t| !t.is_empty()).map(Zeroizing::new),
+            refresh_token: wire
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(Zeroizing::new),
             scope: wire.scope,
-            user_id: [wire.user_id, wire.account_id, wire.uid].into_iter().flatten().find_map(text),
+            user_id: [wire.user_id, wire.account_id, wire.uid]
+                .into_iter()
+                .flatten()
+                .find_map(text),
         })
     }
 }
@@ -81,7 +91,8 @@ fn lifetime(value: Option<&Value>) -> u64 {
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     };
-    secs.unwrap_or(DEFAULT_LIFETIME_SECS).clamp(LIFETIME_RANGE.0, LIFETIME_RANGE.1)
+    secs.unwrap_or(DEFAULT_LIFETIME_SECS)
+        .clamp(LIFETIME_RANGE.0, LIFETIME_RANGE.1)
 }
 
 fn text(value: Value) -> Option<String> {
@@ -94,7 +105,9 @@ fn text(value: Value) -> Option<String> {
 
 /// The `error` code of a 4xx body, reduced to a short safe alphabet so it can be logged.
 pub(super) fn error_code(body: &[u8]) -> String {
-    let code = serde_json::from_slice::<WireError>(body).ok().and_then(|e| e.error);
+    let code = serde_json::from_slice::<WireError>(body)
+        .ok()
+        .and_then(|e| e.error);
     match code {
         Some(code)
             if !code.is_empty()

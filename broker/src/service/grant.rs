@@ -51,7 +51,9 @@ impl GrantSecrets {
 
     /// Opens a row; `None` when the key is wrong or the row is damaged.
     pub(super) fn open(key: &SealKey, row: &GrantRow) -> Option<Self> {
-        let plain = key.open(&aad(&row.id, &row.provider, row.format), &row.sealed).ok()?;
+        let plain = key
+            .open(&aad(&row.id, &row.provider, row.format), &row.sealed)
+            .ok()?;
         serde_json::from_slice(&plain).ok()
     }
 }
@@ -63,7 +65,12 @@ impl Broker {
         &self,
         authid: &Authid,
     ) -> Result<(GrantRow, GrantSecrets, SealKey), ServiceError> {
-        let row = self.inner.store.grant(&authid.grant_id()).await?.ok_or(ServiceError::InvalidAuthid)?;
+        let row = self
+            .inner
+            .store
+            .grant(&authid.grant_id())
+            .await?
+            .ok_or(ServiceError::InvalidAuthid)?;
         let key = SealKey::for_grant(&self.inner.master_key, authid);
         let secrets = GrantSecrets::open(&key, &row).ok_or(ServiceError::InvalidAuthid)?;
         Ok((row, secrets, key))

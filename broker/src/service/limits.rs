@@ -25,7 +25,8 @@ pub struct RateLimits {
 impl RateLimits {
     /// Limiters with the configured quotas.
     pub fn new(limits: &Limits) -> Self {
-        let per_minute = NonZeroU32::new(limits.failed_lookups_per_minute).unwrap_or(NonZeroU32::MIN);
+        let per_minute =
+            NonZeroU32::new(limits.failed_lookups_per_minute).unwrap_or(NonZeroU32::MIN);
         let per_hour = NonZeroU32::new(limits.refreshes_per_hour).unwrap_or(NonZeroU32::MIN);
         Self {
             failed_lookups: RateLimiter::keyed(Quota::per_minute(per_minute)),
@@ -57,7 +58,10 @@ impl RateLimits {
     /// `Err(seconds)` when grant `id` may not refresh at the provider yet.
     pub fn check_refresh(&self, id: &GrantId) -> Result<(), u64> {
         self.refreshes.check_key(id).map_err(|not_until| {
-            not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1)
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1)
         })
     }
 
@@ -72,7 +76,10 @@ impl RateLimits {
 }
 
 fn seconds_until(until: Instant) -> u64 {
-    until.saturating_duration_since(Instant::now()).as_secs().max(1)
+    until
+        .saturating_duration_since(Instant::now())
+        .as_secs()
+        .max(1)
 }
 
 #[cfg(test)]
@@ -81,7 +88,10 @@ mod tests {
 
     #[test]
     fn address_is_blocked_after_quota_of_failures() {
-        let limits = RateLimits::new(&Limits { failed_lookups_per_minute: 3, refreshes_per_hour: 2 });
+        let limits = RateLimits::new(&Limits {
+            failed_lookups_per_minute: 3,
+            refreshes_per_hour: 2,
+        });
         let addr = Some(IpAddr::from([10, 0, 0, 1]));
         let other = Some(IpAddr::from([10, 0, 0, 2]));
 
@@ -98,7 +108,10 @@ mod tests {
 
     #[test]
     fn refreshes_limited_per_grant() {
-        let limits = RateLimits::new(&Limits { failed_lookups_per_minute: 3, refreshes_per_hour: 2 });
+        let limits = RateLimits::new(&Limits {
+            failed_lookups_per_minute: 3,
+            refreshes_per_hour: 2,
+        });
         let a = GrantId([1; 32]);
         assert!(limits.check_refresh(&a).is_ok());
         assert!(limits.check_refresh(&a).is_ok());

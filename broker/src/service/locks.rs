@@ -25,7 +25,10 @@ impl RefreshLocks {
     }
 
     fn entry(&self, id: GrantId) -> Arc<AsyncMutex<()>> {
-        let mut map = self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(lock) = map.get(&id).and_then(Weak::upgrade) {
             return lock;
         }
@@ -56,6 +59,8 @@ mod tests {
         assert!(same.is_err(), "the same grant must wait");
 
         drop(held);
-        assert!(tokio::time::timeout(Duration::from_secs(1), locks.lock(a)).await.is_ok());
+        assert!(tokio::time::timeout(Duration::from_secs(1), locks.lock(a))
+            .await
+            .is_ok());
     }
 }

@@ -70,9 +70,19 @@ impl Broker {
     }
 
     /// Polls a program-started sign-in. A wrong poll secret looks exactly like an unknown id.
-    pub async fn poll_login(&self, login_id: &str, poll_secret: &str) -> Result<PollOutcome, ServiceError> {
-        let not_found = || ServiceError::NotFound("no pending sign-in with this id and poll secret".into());
-        let row = self.inner.store.login(login_id).await?.ok_or_else(not_found)?;
+    pub async fn poll_login(
+        &self,
+        login_id: &str,
+        poll_secret: &str,
+    ) -> Result<PollOutcome, ServiceError> {
+        let not_found =
+            || ServiceError::NotFound("no pending sign-in with this id and poll secret".into());
+        let row = self
+            .inner
+            .store
+            .login(login_id)
+            .await?
+            .ok_or_else(not_found)?;
         if !constant_time_eq(&poll_hash(poll_secret), &row.poll_hash) {
             return Err(not_found());
         }
@@ -84,12 +94,22 @@ impl Broker {
         }
 
         // Deleting is what hands the authid out: of concurrent polls, one wins.
-        let sealed = self.inner.store.take_login(login_id).await?.ok_or_else(not_found)?;
+        let sealed = self
+            .inner
+            .store
+            .take_login(login_id)
+            .await?
+            .ok_or_else(not_found)?;
         let keys = PollKeys::derive(&self.inner.master_key, poll_secret);
-        let plain = keys.open(&sealed).map_err(|_| ServiceError::Internal("sealed authid does not open".into()))?;
+        let plain = keys
+            .open(&sealed)
+            .map_err(|_| ServiceError::Internal("sealed authid does not open".into()))?;
         let authid = String::from_utf8(plain.to_vec())
             .map_err(|_| ServiceError::Internal("sealed authid is not text".into()))?;
         tracing::info!(provider = %row.provider, "program sign-in collected");
-        Ok(PollOutcome::Done { authid: Zeroizing::new(authid), provider: row.provider })
+        Ok(PollOutcome::Done {
+            authid: Zeroizing::new(authid),
+            provider: row.provider,
+        })
     }
 }

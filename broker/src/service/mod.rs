@@ -83,7 +83,12 @@ struct Inner {
 
 impl Broker {
     /// Assembles a broker from its parts.
-    pub fn new(config: Config, store: Store, master_key: MasterKey, clock: Clock) -> anyhow::Result<Self> {
+    pub fn new(
+        config: Config,
+        store: Store,
+        master_key: MasterKey,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let client = ProviderClient::new(config.provider_timeout)?;
         let limits = RateLimits::new(&config.limits);
         let inner = Inner {
@@ -96,7 +101,9 @@ impl Broker {
             limits,
             metrics: Metrics::default(),
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The configuration.
@@ -129,7 +136,13 @@ impl Broker {
     }
 
     fn unknown_provider(&self) -> String {
-        let known: Vec<&str> = self.inner.config.providers.keys().map(String::as_str).collect();
+        let known: Vec<&str> = self
+            .inner
+            .config
+            .providers
+            .keys()
+            .map(String::as_str)
+            .collect();
         format!("unknown provider; this broker offers: {}", known.join(", "))
     }
 }

@@ -1,8 +1,8 @@
 //! The periodic clean-up: unused grants, expired sign-ins, idle rate-limit state.
 
 use super::Broker;
-use tokio::task::JoinHandle;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// How often the reaper runs.
 const EVERY: Duration = Duration::from_secs(600);
@@ -14,8 +14,13 @@ impl Broker {
     /// One reaper pass.
     pub async fn reap_once(&self) -> Result<crate::store::Reaped, crate::store::StoreError> {
         let now = self.inner.clock.now();
-        let unused_since = now - i64::try_from(self.inner.config.reap_after.as_secs()).unwrap_or(i64::MAX);
-        let reaped = self.inner.store.reap(unused_since, now, now - LOGIN_GRACE_SECS).await?;
+        let unused_since =
+            now - i64::try_from(self.inner.config.reap_after.as_secs()).unwrap_or(i64::MAX);
+        let reaped = self
+            .inner
+            .store
+            .reap(unused_since, now, now - LOGIN_GRACE_SECS)
+            .await?;
         self.inner.limits.sweep();
         if reaped.grants > 0 {
             tracing::info!(grants = reaped.grants, "deleted grants unused for too long");

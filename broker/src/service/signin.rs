@@ -134,7 +134,11 @@ fn browser_hash(cookie: &str) -> [u8; 32] {
 }
 
 fn verifier_key(broker: &Broker, state: &str) -> SealKey {
-    SealKey::derive(&broker.inner.master_key, state.as_bytes(), "oauth-broker pkce verifier v1")
+    SealKey::derive(
+        &broker.inner.master_key,
+        state.as_bytes(),
+        "oauth-broker pkce verifier v1",
+    )
 }
 
 /// Keeps a well-formed cookie the browser already has, so several tabs can sign in at once.
@@ -142,7 +146,9 @@ fn browser_cookie(existing: Option<&str>) -> Zeroizing<String> {
     match existing {
         Some(value)
             if value.len() == BROWSER_COOKIE_LEN
-                && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
             Zeroizing::new(value.to_owned())
         }
@@ -158,7 +164,9 @@ impl Broker {
         login_id: Option<&str>,
         existing_cookie: Option<&str>,
     ) -> Result<SignInStart, SignInError> {
-        let provider = self.provider(provider_name).ok_or(SignInError::UnknownProvider)?;
+        let provider = self
+            .provider(provider_name)
+            .ok_or(SignInError::UnknownProvider)?;
         if let Some(login_id) = login_id {
             self.check_login_open(login_id, provider_name).await?;
         }
@@ -167,7 +175,9 @@ impl Broker {
         let cookie = browser_cookie(existing_cookie);
         let pkce = provider.pkce.then(Pkce::generate);
         let id = state_id(&state);
-        let sealed_verifier = pkce.as_ref().map(|p| verifier_key(self, &state).seal(&id, p.verifier.as_bytes()));
+        let sealed_verifier = pkce
+            .as_ref()
+            .map(|p| verifier_key(self, &state).seal(&id, p.verifier.as_bytes()));
         let now = self.inner.clock.now();
 
         self.inner
@@ -182,16 +192,32 @@ impl Broker {
                 expires_at: now + SIGNIN_TTL_SECS,
             })
             .await?;
-        tracing::info!(provider = provider_name, program = login_id.is_some(), "browser sign-in started");
+        tracing::info!(
+            provider = provider_name,
+            program = login_id.is_some(),
+            "browser sign-in started"
+        );
 
         let challenge = pkce.as_ref().map(|p| p.challenge.as_str());
-        let authorize_url =
-            ProviderClient::authorize_url(provider, &self.inner.config.redirect_uri(), &state, challenge);
-        Ok(SignInStart { authorize_url, browser_cookie: cookie })
+        let authorize_url = ProviderClient::authorize_url(
+            provider,
+            &self.inner.config.redirect_uri(),
+            &state,
+            challenge,
+        );
+        Ok(SignInStart {
+            authorize_url,
+            browser_cookie: cookie,
+        })
     }
 
     async fn check_login_open(&self, login_id: &str, provider: &str) -> Result<(), SignInError> {
-        let login = self.inner.store.login(login_id).await?.ok_or(SignInError::UnknownLogin)?;
+        let login = self
+            .inner
+            .store
+            .login(login_id)
+            .await?
+            .ok_or(SignInError::UnknownLogin)?;
         if login.provider != provider {
             return Err(SignInError::UnknownLogin);
         }
@@ -211,22 +237,36 @@ impl Broker {
         params: &CallbackParams,
         cookie: Option<&str>,
     ) -> Result<SignInDone, SignInError> {
-        let state = params.state.as_deref().filter(|s| !s.is_empty()).ok_or(SignInError::MissingState)?;
+        let state = params
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or(SignInError::MissingState)?;
         let row = self.take_signin(state, cookie).await?;
         if params.error.is_some() {
             tracing::info!(provider = %row.provider, "provider returned an error to the callback");
-            return Err(SignInError::Denied { description: params.error_description.clone() });
+            return Err(SignInError::Denied {
+                description: params.error_description.clone(),
+            });
         }
-        let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or(SignInError::MissingCode)?;
-        let provider = self.provider(&row.provider).ok_or(SignInError::UnknownProvider)?;
+        let code = params
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or(SignInError::MissingCode)?;
+        let provider = self
+            .provider(&row.provider)
+            .ok_or(SignInError::UnknownProvider)?;
 
         let verifier = match &row.sealed_verifier {
-            Some(sealed) => Some(verifier_key(self, state).open(&row.id, sealed).map_err(|_| {
-                SignInError::Internal("the sealed PKCE verifier does not open".into())
-            })?),
+            Some(sealed) => Some(verifier_key(self, state).open(&row.id, sealed).map_err(
+                |_| SignInError::Internal("the sealed PKCE verifier does not open".into()),
+            )?),
             None => None,
         };
-        let verifier = verifier.as_deref().and_then(|v| std::str::from_utf8(v).ok());
+        let verifier = verifier
+            .as_deref()
+            .and_then(|v| std::str::from_utf8(v).ok());
         let grant = self
             .inner
             .client
@@ -240,15 +280,28 @@ impl Broker {
         let authid = self.store_new_grant(provider, grant).await?;
         match &row.login_id {
             Some(login_id) => self.hand_to_program(login_id, &authid, provider).await,
-            None => Ok(SignInDone::ShowAuthid { authid: authid.encode(), provider: provider.display_name.clone() }),
+            None => Ok(SignInDone::ShowAuthid {
+                authid: authid.encode(),
+                provider: provider.display_name.clone(),
+            }),
         }
     }
 
     /// Looks `state` up, checks browser and expiry, and consumes it (exactly once).
-    async fn take_signin(&self, state: &str, cookie: Option<&str>) -> Result<SignInRow, SignInError> {
+    async fn take_signin(
+        &self,
+        state: &str,
+        cookie: Option<&str>,
+    ) -> Result<SignInRow, SignInError> {
         let id = state_id(state);
-        let row = self.inner.store.signin(&id).await?.ok_or(SignInError::UnknownState)?;
-        let same_browser = cookie.is_some_and(|c| constant_time_eq(&browser_hash(c), &row.browser_hash));
+        let row = self
+            .inner
+            .store
+            .signin(&id)
+            .await?
+            .ok_or(SignInError::UnknownState)?;
+        let same_browser =
+            cookie.is_some_and(|c| constant_time_eq(&browser_hash(c), &row.browser_hash));
         if !same_browser {
             return Err(SignInError::WrongBrowser);
         }
@@ -266,12 +319,18 @@ impl Broker {
         provider: &ProviderConfig,
         grant: crate::provider::TokenGrant,
     ) -> Result<Authid, SignInError> {
-        let refresh_token = grant.refresh_token.as_ref().ok_or(SignInError::NoRefreshToken)?;
+        let refresh_token = grant
+            .refresh_token
+            .as_ref()
+            .ok_or(SignInError::NoRefreshToken)?;
         let now = self.inner.clock.now();
         let secrets = GrantSecrets {
             refresh_token: refresh_token.to_string(),
             user_id: grant.user_id.clone(),
-            scope: grant.scope.clone().unwrap_or_else(|| provider.scopes.join(" ")),
+            scope: grant
+                .scope
+                .clone()
+                .unwrap_or_else(|| provider.scopes.join(" ")),
             access: Some(cached_access(&grant, now)),
         };
 
@@ -302,7 +361,9 @@ impl Broker {
         provider: &ProviderConfig,
     ) -> Result<SignInDone, SignInError> {
         let login = self.inner.store.login(login_id).await?;
-        let sealed = login.as_ref().and_then(|l| seal_to(&l.poll_public_key, authid.encode().as_bytes()));
+        let sealed = login
+            .as_ref()
+            .and_then(|l| seal_to(&l.poll_public_key, authid.encode().as_bytes()));
         let handed = match sealed {
             Some(sealed) => self.inner.store.finish_login(login_id, &sealed).await?,
             None => false,
@@ -312,6 +373,8 @@ impl Broker {
             self.inner.store.delete_grant(&authid.grant_id()).await?;
             return Err(SignInError::LoginFinished);
         }
-        Ok(SignInDone::HandedToProgram { provider: provider.display_name.clone() })
+        Ok(SignInDone::HandedToProgram {
+            provider: provider.display_name.clone(),
+        })
     }
 }

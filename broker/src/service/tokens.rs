@@ -21,7 +21,9 @@ impl Broker {
         authid: &Authid,
         min_valid_secs: Option<u64>,
     ) -> Result<TokenResponse, ServiceError> {
-        let min_valid = min_valid_secs.unwrap_or(DEFAULT_MIN_VALID_SECS).min(MAX_MIN_VALID_SECS);
+        let min_valid = min_valid_secs
+            .unwrap_or(DEFAULT_MIN_VALID_SECS)
+            .min(MAX_MIN_VALID_SECS);
         let (row, secrets, key) = self.open_grant(authid).await?;
         if let Some(response) = self.cached(&row, &secrets, min_valid).await {
             return Ok(response);
@@ -37,12 +39,19 @@ impl Broker {
     }
 
     /// The cached token, if it is valid long enough. Counts the hit and touches the row daily.
-    async fn cached(&self, row: &GrantRow, secrets: &GrantSecrets, min_valid: u64) -> Option<TokenResponse> {
+    async fn cached(
+        &self,
+        row: &GrantRow,
+        secrets: &GrantSecrets,
+        min_valid: u64,
+    ) -> Option<TokenResponse> {
         let access = secrets.access.as_ref()?;
         let now = self.inner.clock.now();
         let needed = min_valid.min(access.lifetime / 2);
         let remaining = access.expires_at.saturating_sub(now);
-        if row.reauth_required_at.is_some() || remaining <= i64::try_from(needed).unwrap_or(i64::MAX) {
+        if row.reauth_required_at.is_some()
+            || remaining <= i64::try_from(needed).unwrap_or(i64::MAX)
+        {
             return None;
         }
 
@@ -65,26 +74,39 @@ impl Broker {
             return Err(ServiceError::ReauthRequired);
         }
         let provider = self.provider(&row.provider).ok_or_else(|| {
-            ServiceError::BadRequest("this authid belongs to a provider the broker no longer offers".into())
+            ServiceError::BadRequest(
+                "this authid belongs to a provider the broker no longer offers".into(),
+            )
         })?;
         self.inner
             .limits
             .check_refresh(&row.id)
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
 
-        let result = self.inner.client.refresh(provider, &secrets.refresh_token).await;
+        let result = self
+            .inner
+            .client
+            .refresh(provider, &secrets.refresh_token)
+            .await;
         let grant = self.refresh_outcome(&row, result).await?;
         let now = self.inner.clock.now();
         apply(&mut secrets, grant, now);
 
         let sealed = secrets.seal(key, &row.id, &row.provider);
         let master_key_id = self.inner.master_key.id();
-        let stored = self.inner.store.update_grant(&row.id, row.version, &sealed, &master_key_id, now).await?;
+        let stored = self
+            .inner
+            .store
+            .update_grant(&row.id, row.version, &sealed, &master_key_id, now)
+            .await?;
         if !stored {
             // Only a revoke can race us here (refreshes hold the lock), so the grant is gone.
             return Err(ServiceError::InvalidAuthid);
         }
-        let access = secrets.access.as_ref().ok_or_else(|| ServiceError::Internal("no access token".into()))?;
+        let access = secrets
+            .access
+            .as_ref()
+            .ok_or_else(|| ServiceError::Internal("no access token".into()))?;
         Ok(response(access, &secrets, &row.provider, now))
     }
 
@@ -98,13 +120,20 @@ impl Broker {
         match result {
             Ok(grant) => {
                 self.inner.metrics.refresh(provider, "ok");
-                tracing::debug!(provider, rotated = grant.refresh_token.is_some(), "refreshed at provider");
+                tracing::debug!(
+                    provider,
+                    rotated = grant.refresh_token.is_some(),
+                    "refreshed at provider"
+                );
                 Ok(grant)
             }
             Err(ProviderError::InvalidGrant) => {
                 self.inner.metrics.refresh(provider, "invalid_grant");
                 tracing::info!(provider, grant = ?row.id, "provider refused the refresh token");
-                self.inner.store.mark_reauth_required(&row.id, self.inner.clock.now()).await?;
+                self.inner
+                    .store
+                    .mark_reauth_required(&row.id, self.inner.clock.now())
+                    .await?;
                 Err(ServiceError::ReauthRequired)
             }
             Err(error @ ProviderError::Unavailable { .. }) => {
@@ -126,7 +155,9 @@ impl Broker {
     pub async fn revoke(&self, authid: &Authid) -> Result<(), ServiceError> {
         let (row, secrets, _) = match self.open_grant(authid).await {
             Ok(opened) => opened,
-            Err(ServiceError::InvalidAuthid) if self.inner.store.grant(&authid.grant_id()).await?.is_none() => {
+            Err(ServiceError::InvalidAuthid)
+                if self.inner.store.grant(&authid.grant_id()).await?.is_none() =>
+            {
                 return Ok(());
             }
             Err(error) => return Err(error),
@@ -134,7 +165,12 @@ impl Broker {
 
         let _guard = self.inner.locks.lock(row.id).await;
         if let Some(provider) = self.provider(&row.provider) {
-            if let Err(error) = self.inner.client.revoke(provider, &secrets.refresh_token).await {
+            if let Err(error) = self
+                .inner
+                .client
+                .revoke(provider, &secrets.refresh_token)
+                .await
+            {
                 tracing::warn!(provider = %row.provider, %error, "revocation at the provider failed; deleting anyway");
             }
         }
@@ -166,7 +202,12 @@ pub(super) fn cached_access(grant: &TokenGrant, now: i64) -> CachedAccess {
     }
 }
 
-fn response(access: &CachedAccess, secrets: &GrantSecrets, provider: &str, now: i64) -> TokenResponse {
+fn response(
+    access: &CachedAccess,
+    secrets: &GrantSecrets,
+    provider: &str,
+    now: i64,
+) -> TokenResponse {
     TokenResponse {
         access_token: access.token.clone(),
         token_type: access.token_type.clone(),

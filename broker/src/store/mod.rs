@@ -109,7 +109,9 @@ impl Store {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl);
         }
-        Ok(Self { backend: sqlite::SqliteStore::connect(url).await? })
+        Ok(Self {
+            backend: sqlite::SqliteStore::connect(url).await?,
+        })
     }
 
     /// Checks that the database answers.
@@ -137,7 +139,9 @@ impl Store {
         master_key_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.backend.update_grant(id, expected_version, sealed, master_key_id, now).await
+        self.backend
+            .update_grant(id, expected_version, sealed, master_key_id, now)
+            .await
     }
 
     /// Records that the provider refused the grant's refresh token.
@@ -198,6 +202,8 @@ impl Store {
         signins_expired_before: i64,
         logins_expired_before: i64,
     ) -> Result<Reaped, StoreError> {
-        self.backend.reap(unused_since, signins_expired_before, logins_expired_before).await
+        self.backend
+            .reap(unused_since, signins_expired_before, logins_expired_before)
+            .await
     }
 }

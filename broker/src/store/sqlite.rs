@@ -24,7 +24,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let path = options.get_filename().to_owned();
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         restrict_permissions(&path);
 
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -104,7 +107,11 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn mark_reauth_required(&self, id: &GrantId, now: i64) -> Result<(), StoreError> {
+    pub(super) async fn mark_reauth_required(
+        &self,
+        id: &GrantId,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE grants SET reauth_required_at = ?, updated_at = ? WHERE id = ?")
             .bind(now)
             .bind(now)
@@ -257,7 +264,11 @@ impl SqliteStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        Ok(Reaped { grants, logins, signins })
+        Ok(Reaped {
+            grants,
+            logins,
+            signins,
+        })
     }
 }
 
