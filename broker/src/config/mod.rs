@@ -247,10 +247,13 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::from_raw(toml::from_str(text).map_err(|e| ConfigError::invalid("toml", e.to_string()))?)
+        Config::from_raw(
+            toml::from_str(text).map_err(|e| ConfigError::invalid("toml", e.to_string()))?,
+        )
     }
 
-    const BASE: &str = "public_url = \"https://b.example.com/\"\ndatabase_url = \"sqlite:///tmp/b.db\"\n";
+    const BASE: &str =
+        "public_url = \"https://b.example.com/\"\ndatabase_url = \"sqlite:///tmp/b.db\"\n";
 
     #[test]
     fn preset_fills_in_and_explicit_keys_override() {
@@ -288,7 +291,8 @@ mod tests {
             let error = parse(&format!("{BASE}{table}")).unwrap_err().to_string();
             assert!(error.contains(key), "`{key}` not named in: {error}");
         }
-        let error = parse("database_url = \"postgres://x\"\npublic_url = \"http://a\"").unwrap_err();
+        let error =
+            parse("database_url = \"postgres://x\"\npublic_url = \"http://a\"").unwrap_err();
         assert!(error.to_string().contains("database_url"));
     }
 
@@ -310,6 +314,9 @@ mod tests {
         let missing = parse(&format!(
             "{BASE}[providers.x]\npreset = \"box\"\nclient_id = \"i\"\nclient_secret_env = \"OAUTH_BROKER_TEST_UNSET_VAR\"\n"
         ));
-        assert!(missing.unwrap_err().to_string().contains("OAUTH_BROKER_TEST_UNSET_VAR"));
+        assert!(missing
+            .unwrap_err()
+            .to_string()
+            .contains("OAUTH_BROKER_TEST_UNSET_VAR"));
     }
 }

@@ -58,8 +58,14 @@ pub async fn body_bytes(body: Body) -> Result<Option<axum::body::Bytes>, ApiErro
     Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
 }
 
-/// Parses JSON, describing the problem without echoing the input.
+/// Parses a JSON object, describing the problem without echoing the input. Anything else is
+/// refused up front: serde would read the array `["demo"]` as the struct `{"provider":"demo"}`.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    }
     serde_json::from_slice(bytes).map_err(|error| {
         let what = match error.classify() {
             serde_json::error::Category::Data => "has wrong or unknown fields",

@@ -167,19 +167,65 @@ fn truncate(text: &str) -> String {
 
 fn describe(error: &SignInError) -> (StatusCode, &'static str, &'static str) {
     use SignInError as E;
+    let again = "Start the sign-in again from your program.";
     match error {
-        E::UnknownProvider => (StatusCode::NOT_FOUND, "Unknown provider", "This broker does not offer that provider. Choose one from the list."),
-        E::UnknownLogin => (StatusCode::NOT_FOUND, "Unknown sign-in link", "This sign-in link is not valid. Start the sign-in again from your program."),
-        E::LoginExpired => (StatusCode::GONE, "Sign-in link expired", "This sign-in link has expired. Start the sign-in again from your program."),
-        E::LoginFinished => (StatusCode::CONFLICT, "Sign-in already finished", "This sign-in is already complete or no longer waited for. Start a new one from your program if you still need access."),
-        E::MissingState | E::UnknownState => (StatusCode::BAD_REQUEST, "Sign-in not recognized", "This sign-in was already completed, has expired, or did not start here. Start a new sign-in."),
-        E::WrongBrowser => (StatusCode::BAD_REQUEST, "Different browser", "This sign-in was started in a different browser, or cookies are blocked for this site. Start again in this browser."),
-        E::Denied { .. } => (StatusCode::BAD_REQUEST, "Access not granted", "The provider did not grant access. Start again if you want to allow it."),
-        E::MissingCode => (StatusCode::BAD_REQUEST, "Incomplete answer", "The provider's answer had no authorization code. Start a new sign-in."),
-        E::CodeRejected => (StatusCode::BAD_REQUEST, "Sign-in not accepted", "The provider did not accept this sign-in (its code may have been used already). Start a new sign-in."),
-        E::NoRefreshToken => (StatusCode::BAD_GATEWAY, "No offline access", "The provider signed you in but granted no long-term (offline) access. The broker's operator must check this provider's scopes and parameters."),
-        E::Provider(_) => (StatusCode::BAD_GATEWAY, "Provider unavailable", "The provider could not be reached or failed. Wait a minute and start again."),
-        E::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "The broker hit an internal error. Try again later."),
+        E::UnknownProvider => (
+            StatusCode::NOT_FOUND,
+            "Unknown provider",
+            "This broker does not offer that provider. Choose one from the list.",
+        ),
+        E::UnknownLogin => (StatusCode::NOT_FOUND, "Unknown sign-in link", again),
+        E::LoginExpired => (StatusCode::GONE, "Sign-in link expired", again),
+        E::LoginFinished => (
+            StatusCode::CONFLICT,
+            "Sign-in already finished",
+            "This sign-in is already complete or no longer awaited. \
+             Start a new one from your program if you still need access.",
+        ),
+        E::MissingState | E::UnknownState => (
+            StatusCode::BAD_REQUEST,
+            "Sign-in not recognized",
+            "This sign-in was already completed, has expired, or did not start here. \
+             Start a new sign-in.",
+        ),
+        E::WrongBrowser => (
+            StatusCode::BAD_REQUEST,
+            "Different browser",
+            "This sign-in was started in a different browser, or cookies are blocked for this \
+             site. Start again in this browser.",
+        ),
+        E::Denied { .. } => (
+            StatusCode::BAD_REQUEST,
+            "Access not granted",
+            "The provider did not grant access. Start again if you want to allow it.",
+        ),
+        E::MissingCode => (
+            StatusCode::BAD_REQUEST,
+            "Incomplete answer",
+            "The provider's answer had no authorization code. Start a new sign-in.",
+        ),
+        E::CodeRejected => (
+            StatusCode::BAD_REQUEST,
+            "Sign-in not accepted",
+            "The provider did not accept this sign-in (its code may have been used already). \
+             Start a new sign-in.",
+        ),
+        E::NoRefreshToken => (
+            StatusCode::BAD_GATEWAY,
+            "No offline access",
+            "The provider signed you in but granted no long-term (offline) access. The broker's \
+             operator must check this provider's scopes and parameters.",
+        ),
+        E::Provider(_) => (
+            StatusCode::BAD_GATEWAY,
+            "Provider unavailable",
+            "The provider could not be reached or failed. Wait a minute and start again.",
+        ),
+        E::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The broker hit an internal error. Try again later.",
+        ),
     }
 }
 

@@ -171,7 +171,8 @@ impl Broker {
                 .revoke(provider, &secrets.refresh_token)
                 .await
             {
-                tracing::warn!(provider = %row.provider, %error, "revocation at the provider failed; deleting anyway");
+                let provider = row.provider.as_str();
+                tracing::warn!(provider, %error, "provider revocation failed; deleting anyway");
             }
         }
         self.inner.store.delete_grant(&row.id).await?;

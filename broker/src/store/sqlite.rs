@@ -278,7 +278,8 @@ fn restrict_permissions(path: &std::path::Path) {
     {
         use std::os::unix::fs::PermissionsExt as _;
         if let Err(error) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(%error, path = %path.display(), "cannot restrict database file permissions");
+            let path = path.display().to_string();
+            tracing::warn!(%error, %path, "cannot restrict the database file's permissions");
         }
     }
     #[cfg(not(unix))]

@@ -40,13 +40,17 @@ enum Rejection {
 }
 
 /// `GET /authorize`: records the query and shows the consent page.
+#[tracing::instrument(name = "fake_provider", skip_all, fields(route = "GET /authorize"))]
 pub(crate) async fn show_consent(
     State(provider): State<FakeProvider>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let query = query.unwrap_or_default();
     let mut store = provider.lock();
-    store.seen.authorize_requests.push(form::lenient(query.as_bytes()));
+    store
+        .seen
+        .authorize_requests
+        .push(form::lenient(query.as_bytes()));
     let checked = Params::parse(query.as_bytes())
         .map_err(|error| Rejection::Page(error.to_string()))
         .and_then(|params| check(&store.config, &params).map(|_| params));
@@ -58,6 +62,7 @@ pub(crate) async fn show_consent(
 
 /// `POST /authorize`: the consent form's answer, with the authorization parameters carried in
 /// hidden inputs (or left in the query of the URL the form posts to).
+#[tracing::instrument(name = "fake_provider", skip_all, fields(route = "POST /authorize"))]
 pub(crate) async fn decide(
     State(provider): State<FakeProvider>,
     RawQuery(query): RawQuery,
@@ -71,7 +76,9 @@ pub(crate) async fn decide(
 
 fn decide_params(provider: &FakeProvider, query: &[u8], body: &[u8]) -> Result<Url, Rejection> {
     let page = |error: crate::error::OAuthError| Rejection::Page(error.to_string());
-    let params = Params::parse(query).map_err(page)?.overlay(Params::parse(body).map_err(page)?);
+    let params = Params::parse(query)
+        .map_err(page)?
+        .overlay(Params::parse(body).map_err(page)?);
     let mut store = provider.lock();
     let checked = check(&store.config, &params)?;
     match params.get("decision") {
@@ -104,23 +111,32 @@ fn check(config: &ProviderConfig, params: &Params) -> Result<Checked, Rejection>
         return Err(Rejection::Page("unknown or missing client_id".into()));
     }
     let redirect_uri = params.get("redirect_uri").and_then(trusted_redirect_uri);
-    let redirect_uri = redirect_uri.ok_or(Rejection::Page("missing or invalid redirect_uri".into()))?;
+    let redirect_uri =
+        redirect_uri.ok_or(Rejection::Page("missing or invalid redirect_uri".into()))?;
     let mut checked = Checked {
         redirect_uri,
         state: params.get("state").map(str::to_owned),
         code_challenge: None,
         offline: is_offline(config, params),
     };
-    let invalid = |checked: &Checked, description| {
-        error_redirect(checked, "invalid_request", description)
-    };
-    match params.get("response_type") {
-        Some("code") => {}
-        None => return Err(invalid(&checked, "missing response_type")),
-        Some(_) => return Err(error_redirect(&checked, "unsupported_response_type", "use code")),
-    }
-    checked.code_challenge = code_challenge(config, params).map_err(|d| invalid(&checked, d))?;
+    let redirect = |(error, description)| error_redirect(&checked, error, description);
+    response_type(params).map_err(redirect)?;
+    let pkce = code_challenge(config, params);
+    checked.code_challenge =
+        pkce.map_err(|description| redirect(("invalid_request", description)))?;
     Ok(checked)
+}
+
+/// Only the code flow is offered; the error and its description otherwise.
+fn response_type(params: &Params) -> Result<(), (&'static str, &'static str)> {
+    match params.get("response_type") {
+        Some("code") => Ok(()),
+        None => Err(("invalid_request", "missing response_type")),
+        Some(_) => Err((
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        )),
+    }
 }
 
 /// An absolute `http` or `https` URI without a fragment (RFC 6749 section 3.1.2).

@@ -34,19 +34,19 @@ pub(crate) fn authenticate(
     params: &Params,
 ) -> Result<String, OAuthError> {
     let basic = basic_credentials(headers);
-    let refused = OAuthError::InvalidClient { basic_tried: basic.is_some() };
-    let basic = match basic {
+    let refused = || OAuthError::InvalidClient {
+        basic_tried: basic.is_some(),
+    };
+    let credentials = match &basic {
         Some(Ok(credentials)) => Some(credentials),
-        Some(Err(())) => return Err(refused),
+        Some(Err(())) => return Err(refused()),
         None => None,
     };
-    let presented = presented(config.client_auth, basic.as_ref(), params).ok_or(refused)?;
-    if accepts(config, &presented) {
-        Ok(presented.client_id.to_owned())
-    } else {
-        let basic_tried = basic.is_some();
-        Err(OAuthError::InvalidClient { basic_tried })
-    }
+    let presented = presented(config.client_auth, credentials, params);
+    let accepted = presented.filter(|presented| accepts(config, presented));
+    accepted
+        .map(|presented| presented.client_id.to_owned())
+        .ok_or_else(refused)
 }
 
 /// The credentials of the one method the request used, if that method is allowed.
@@ -61,12 +61,19 @@ fn presented<'a>(
         (ClientAuth::Basic | ClientAuth::Any, Some((id, secret)), None) => {
             // A client_id in the body is tolerated with Basic, but it must name the same client.
             let consistent = body_id.is_none_or(|body_id| body_id == id);
-            consistent.then_some(Presented { client_id: id, secret: Some(secret) })
+            consistent.then_some(Presented {
+                client_id: id,
+                secret: Some(secret),
+            })
         }
-        (ClientAuth::Post | ClientAuth::Any, None, Some(secret)) => {
-            Some(Presented { client_id: body_id?, secret: Some(secret) })
-        }
-        (ClientAuth::None, None, None) => Some(Presented { client_id: body_id?, secret: None }),
+        (ClientAuth::Post | ClientAuth::Any, None, Some(secret)) => Some(Presented {
+            client_id: body_id?,
+            secret: Some(secret),
+        }),
+        (ClientAuth::None, None, None) => Some(Presented {
+            client_id: body_id?,
+            secret: None,
+        }),
         _ => None,
     }
 }

@@ -74,7 +74,12 @@ impl ProviderConfig {
     /// Like Microsoft identity: body authentication, rotation on every refresh where the old
     /// refresh token keeps working, 3600 s access tokens, PKCE optional.
     pub fn microsoft() -> Self {
-        let mut config = Self::base("Microsoft (fake)", "microsoft", ClientAuth::Post, Rotation::Always);
+        let mut config = Self::base(
+            "Microsoft (fake)",
+            "microsoft",
+            ClientAuth::Post,
+            Rotation::Always,
+        );
         config.old_refresh_tokens_stay_valid = true;
         config
     }
@@ -91,7 +96,12 @@ impl ProviderConfig {
     /// Like Dropbox: HTTP Basic only, a refresh token only with `token_access_type=offline`,
     /// `redirect_uri` refused on refresh, no rotation, 14400 s access tokens.
     pub fn dropbox() -> Self {
-        let mut config = Self::base("Dropbox (fake)", "dropbox", ClientAuth::Basic, Rotation::Never);
+        let mut config = Self::base(
+            "Dropbox (fake)",
+            "dropbox",
+            ClientAuth::Basic,
+            Rotation::Never,
+        );
         config.offline_param = Some(("token_access_type".into(), "offline".into()));
         config.reject_redirect_uri_on_refresh = true;
         config.refresh_returns_refresh_token = false;
@@ -101,14 +111,24 @@ impl ProviderConfig {
 
     /// Like Box: body authentication, and reusing a rotated-away refresh token revokes the grant.
     pub fn box_com() -> Self {
-        Self::base("Box (fake)", "box", ClientAuth::Post, Rotation::AlwaysRevokeOnReuse)
+        Self::base(
+            "Box (fake)",
+            "box",
+            ClientAuth::Post,
+            Rotation::AlwaysRevokeOnReuse,
+        )
     }
 
     /// Like Jottacloud: a public client (no secret), PKCE required, and reusing a rotated-away
     /// refresh token revokes the grant.
     pub fn jottacloud() -> Self {
         let rotation = Rotation::AlwaysRevokeOnReuse;
-        let mut config = Self::base("Jottacloud (fake)", "jottacloud", ClientAuth::None, rotation);
+        let mut config = Self::base(
+            "Jottacloud (fake)",
+            "jottacloud",
+            ClientAuth::None,
+            rotation,
+        );
         config.client_secret = None;
         config.require_pkce = true;
         config
@@ -136,15 +156,27 @@ impl fmt::Debug for ProviderConfig {
         f.debug_struct("ProviderConfig")
             .field("name", &self.name)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("client_auth", &self.client_auth)
             .field("require_pkce", &self.require_pkce)
             .field("access_token_lifetime", &self.access_token_lifetime)
             .field("rotation", &self.rotation)
-            .field("old_refresh_tokens_stay_valid", &self.old_refresh_tokens_stay_valid)
+            .field(
+                "old_refresh_tokens_stay_valid",
+                &self.old_refresh_tokens_stay_valid,
+            )
             .field("offline_param", &self.offline_param)
-            .field("reject_redirect_uri_on_refresh", &self.reject_redirect_uri_on_refresh)
-            .field("refresh_returns_refresh_token", &self.refresh_returns_refresh_token)
+            .field(
+                "reject_redirect_uri_on_refresh",
+                &self.reject_redirect_uri_on_refresh,
+            )
+            .field(
+                "refresh_returns_refresh_token",
+                &self.refresh_returns_refresh_token,
+            )
             .finish()
     }
 }

@@ -41,7 +41,11 @@ pub(crate) fn error_page(message: &str) -> Response {
         "<h1>Invalid authorization request</h1>\n<p role=\"alert\">{}</p>",
         escape(message)
     );
-    respond(StatusCode::BAD_REQUEST, "Invalid authorization request", &body)
+    respond(
+        StatusCode::BAD_REQUEST,
+        "Invalid authorization request",
+        &body,
+    )
 }
 
 /// Text made safe for HTML element content and quoted attribute values.
@@ -62,10 +66,16 @@ pub(crate) fn escape(text: &str) -> String {
 
 fn hidden_inputs(params: &Params) -> String {
     let mut inputs = String::new();
-    for (name, value) in params.iter().filter(|(name, _)| !FORM_FIELDS.contains(name)) {
+    for (name, value) in params
+        .iter()
+        .filter(|(name, _)| !FORM_FIELDS.contains(name))
+    {
         let (name, value) = (escape(name), escape(value));
         // Writing to a String cannot fail.
-        let _ = writeln!(inputs, "<input type=\"hidden\" name=\"{name}\" value=\"{value}\">");
+        let _ = writeln!(
+            inputs,
+            "<input type=\"hidden\" name=\"{name}\" value=\"{value}\">"
+        );
     }
     inputs
 }
@@ -84,7 +94,10 @@ fn page_headers() -> [(HeaderName, &'static str); 4] {
     [
         (header::CACHE_CONTROL, "no-store"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
         (header::REFERRER_POLICY, "no-referrer"),
     ]
 }
@@ -95,6 +108,9 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

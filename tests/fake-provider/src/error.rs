@@ -24,7 +24,10 @@ pub(crate) enum OAuthError {
     #[error("temporarily_unavailable")]
     TemporarilyUnavailable,
     #[error("injected {status}")]
-    Injected { status: StatusCode, error: &'static str },
+    Injected {
+        status: StatusCode,
+        error: &'static str,
+    },
 }
 
 #[derive(Serialize)]
@@ -74,11 +77,16 @@ impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         tracing::debug!(error = %self, "refused an OAuth request");
         let (error, error_description) = self.code_and_description();
-        let body = Json(ErrorBody { error, error_description });
+        let body = Json(ErrorBody {
+            error,
+            error_description,
+        });
         let mut response = (self.status(), no_store(), body).into_response();
         if let Some(challenge) = self.www_authenticate() {
             let value = HeaderValue::from_static(challenge);
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -86,5 +94,8 @@ impl IntoResponse for OAuthError {
 
 /// The headers RFC 6749 section 5.1 asks for on every response that may carry a token.
 pub(crate) fn no_store() -> [(header::HeaderName, &'static str); 2] {
-    [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")]
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ]
 }

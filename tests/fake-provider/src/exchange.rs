@@ -36,10 +36,14 @@ fn check(
         return Err(OAuthError::InvalidGrant("the code has expired"));
     }
     if code.client_id != client_id {
-        return Err(OAuthError::InvalidGrant("the code was issued to another client"));
+        return Err(OAuthError::InvalidGrant(
+            "the code was issued to another client",
+        ));
     }
     if code.redirect_uri != redirect_uri {
-        return Err(OAuthError::InvalidGrant("redirect_uri differs from the authorization request"));
+        return Err(OAuthError::InvalidGrant(
+            "redirect_uri differs from the authorization request",
+        ));
     }
     Ok(())
 }
@@ -49,8 +53,12 @@ fn check(
 fn check_verifier(code: &Code, verifier: Option<&str>) -> Result<(), OAuthError> {
     match (&code.code_challenge, verifier) {
         (None, None) => Ok(()),
-        (Some(_), None) => Err(OAuthError::invalid_request("missing parameter code_verifier")),
-        (None, Some(_)) => Err(OAuthError::InvalidGrant("code_verifier without a code_challenge")),
+        (Some(_), None) => Err(OAuthError::invalid_request(
+            "missing parameter code_verifier",
+        )),
+        (None, Some(_)) => Err(OAuthError::InvalidGrant(
+            "code_verifier without a code_challenge",
+        )),
         (Some(challenge), Some(verifier)) if secret::pkce_matches(verifier, challenge) => Ok(()),
         (Some(_), Some(_)) => Err(OAuthError::InvalidGrant("code_verifier does not match")),
     }

@@ -61,6 +61,8 @@ fn malformed_json() -> Response {
 
 fn rate_limited(retry_after_secs: u64) -> Response {
     let mut response = OAuthError::TemporarilyUnavailable.into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     response
 }

@@ -17,7 +17,9 @@ impl Params {
         let mut params = BTreeMap::new();
         for (name, value) in pairs(bytes) {
             if params.contains_key(&name) {
-                return Err(OAuthError::invalid_request(format!("parameter {name} is repeated")));
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {name} is repeated"
+                )));
             }
             params.insert(name, value);
         }
@@ -26,7 +28,10 @@ impl Params {
 
     /// The non-empty value of `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|value| !value.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
     }
 
     /// The non-empty value of `name`, or `invalid_request` naming it.
@@ -43,12 +48,9 @@ impl Params {
 
     /// Every parameter, in name order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
-    }
-
-    /// Every parameter as a map.
-    pub(crate) fn to_map(&self) -> BTreeMap<String, String> {
-        self.0.clone()
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 }
 

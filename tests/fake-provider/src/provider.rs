@@ -24,7 +24,9 @@ pub struct FakeProvider {
 impl FakeProvider {
     /// A provider with no grants, behaving as `config` says.
     pub fn new(config: ProviderConfig) -> Self {
-        Self { store: Arc::new(Mutex::new(Store::new(config))) }
+        Self {
+            store: Arc::new(Mutex::new(Store::new(config))),
+        }
     }
 
     /// The provider's routes: `/authorize` (GET and POST), `/token`, `/revoke` and
@@ -32,7 +34,10 @@ impl FakeProvider {
     /// nested under any prefix.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/authorize", get(authorize::show_consent).post(authorize::decide))
+            .route(
+                "/authorize",
+                get(authorize::show_consent).post(authorize::decide),
+            )
             .route("/token", post(token::token))
             .route("/revoke", post(revoke::revoke))
             .route("/api/whoami", get(whoami::whoami))

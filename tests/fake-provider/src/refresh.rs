@@ -14,7 +14,9 @@ pub(crate) fn refresh(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     if store.config.reject_redirect_uri_on_refresh && params.get("redirect_uri").is_some() {
-        return Err(OAuthError::invalid_request("redirect_uri is not allowed on refresh"));
+        return Err(OAuthError::invalid_request(
+            "redirect_uri is not allowed on refresh",
+        ));
     }
     let presented = params.require("refresh_token")?;
     let grant = live_grant(store, client_id, presented)?;
@@ -24,9 +26,7 @@ pub(crate) fn refresh(
             let repeat = store.config.refresh_returns_refresh_token;
             repeat.then(|| presented.to_owned())
         }
-        Rotation::Always | Rotation::AlwaysRevokeOnReuse => {
-            Some(store.issue_refresh_token(grant))
-        }
+        Rotation::Always | Rotation::AlwaysRevokeOnReuse => Some(store.issue_refresh_token(grant)),
     };
     Ok(token::reply(store, grant, scope, refresh_token))
 }
@@ -36,16 +36,23 @@ pub(crate) fn refresh(
 fn live_grant(store: &mut Store, client_id: &str, presented: &str) -> Result<GrantId, OAuthError> {
     let unknown = OAuthError::InvalidGrant("unknown or revoked refresh token");
     let (grant, rotated_away) = store.refresh_token(presented).ok_or(unknown)?;
-    let live = store.grant(grant).is_some_and(|g| !g.revoked && g.client_id == client_id);
+    let live = store
+        .grant(grant)
+        .is_some_and(|g| !g.revoked && g.client_id == client_id);
     if !live {
         return Err(OAuthError::InvalidGrant("unknown or revoked refresh token"));
     }
     if rotated_away && !store.config.old_refresh_tokens_stay_valid {
         if store.config.rotation == Rotation::AlwaysRevokeOnReuse {
-            tracing::debug!(grant, "a rotated-away refresh token was reused: revoking the grant");
+            tracing::debug!(
+                grant,
+                "a rotated-away refresh token was reused: revoking the grant"
+            );
             store.revoke_grant(grant);
         }
-        return Err(OAuthError::InvalidGrant("the refresh token was rotated away"));
+        return Err(OAuthError::InvalidGrant(
+            "the refresh token was rotated away",
+        ));
     }
     Ok(grant)
 }
@@ -62,7 +69,10 @@ fn narrowed_scope(
         return Ok(granted);
     };
     let granted_words: Vec<&str> = granted.as_deref().unwrap_or_default().split(' ').collect();
-    if requested.split(' ').all(|word| granted_words.contains(&word)) {
+    if requested
+        .split(' ')
+        .all(|word| granted_words.contains(&word))
+    {
         Ok(Some(requested.to_owned()))
     } else {
         Err(OAuthError::InvalidScope)

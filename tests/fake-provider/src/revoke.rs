@@ -14,6 +14,7 @@ use crate::records::RevocationRecord;
 use crate::store::Store;
 
 /// `POST /revoke`. Unknown tokens are answered `200` too (RFC 7009 section 2.2).
+#[tracing::instrument(name = "fake_provider", skip_all, fields(route = "POST /revoke"))]
 pub(crate) async fn revoke(
     State(provider): State<FakeProvider>,
     headers: HeaderMap,

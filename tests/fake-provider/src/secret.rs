@@ -14,7 +14,10 @@ pub(crate) fn random_token() -> String {
 
 /// A stable-looking user id: `uid-` and 16 random hex digits.
 pub(crate) fn random_user_id() -> String {
-    let hex: String = random_bytes::<8>().iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = random_bytes::<8>()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     format!("uid-{hex}")
 }
 

@@ -33,7 +33,9 @@ impl RunningProvider {
     /// Stops accepting connections, lets open requests finish, and waits for the server task.
     pub async fn shutdown(self) -> io::Result<()> {
         let _ = self.shutdown.send(());
-        self.server.await.unwrap_or_else(|join| Err(io::Error::other(join)))
+        self.server
+            .await
+            .unwrap_or_else(|join| Err(io::Error::other(join)))
     }
 }
 
@@ -43,7 +45,9 @@ impl FakeProvider {
     /// Panics if no loopback port can be bound, which leaves a test nothing to do; use
     /// [`FakeProvider::try_spawn`] to handle that case.
     pub async fn spawn(config: ProviderConfig) -> RunningProvider {
-        Self::try_spawn(config).await.expect("binding a port on 127.0.0.1 for the fake provider")
+        Self::try_spawn(config)
+            .await
+            .expect("binding a port on 127.0.0.1 for the fake provider")
     }
 
     /// Like [`FakeProvider::spawn`], but returns the error if binding fails.
@@ -56,7 +60,12 @@ impl FakeProvider {
             let _ = closed.await;
         };
         let server = tokio::spawn(provider.serve(listener, stopped));
-        Ok(RunningProvider { base_url, provider, shutdown, server })
+        Ok(RunningProvider {
+            base_url,
+            provider,
+            shutdown,
+            server,
+        })
     }
 
     /// Serves the router on an already bound listener until `shutdown` completes, then waits
@@ -66,6 +75,8 @@ impl FakeProvider {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> impl Future<Output = io::Result<()>> + Send + 'static {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).into_future()
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .into_future()
     }
 }

@@ -119,14 +119,21 @@ impl Store {
     /// Stores `code` and returns the new single-use authorization code.
     pub(crate) fn new_code(&mut self, code: Code) -> String {
         let value = self.remember(secret::random_token());
-        let entry = CodeEntry { code, used: false, grant: None };
+        let entry = CodeEntry {
+            code,
+            used: false,
+            grant: None,
+        };
         self.codes.insert(value.clone(), entry);
         value
     }
 
     /// Uses up `code`. A replayed code revokes the grant it was exchanged for (RFC 6749 10.5).
     pub(crate) fn redeem_code(&mut self, code: &str) -> Result<Code, OAuthError> {
-        let entry = self.codes.get_mut(code).ok_or(OAuthError::InvalidGrant("unknown code"))?;
+        let entry = self
+            .codes
+            .get_mut(code)
+            .ok_or(OAuthError::InvalidGrant("unknown code"))?;
         if entry.used {
             if let Some(grant) = entry.grant {
                 self.revoke_grant(grant);
@@ -166,7 +173,12 @@ impl Store {
     pub(crate) fn issue_access_token(&mut self, grant: GrantId, scope: Option<String>) -> String {
         let token = self.remember(secret::random_token());
         let expires_at = self.now() + self.config.access_token_lifetime;
-        let entry = AccessEntry { grant, scope, expires_at, revoked: false };
+        let entry = AccessEntry {
+            grant,
+            scope,
+            expires_at,
+            revoked: false,
+        };
         self.access_tokens.insert(token.clone(), entry);
         token
     }
@@ -174,9 +186,15 @@ impl Store {
     /// Issues a new refresh token for `grant`; the previous one, if any, is rotated away.
     pub(crate) fn issue_refresh_token(&mut self, grant: GrantId) -> String {
         let token = self.remember(secret::random_token());
-        let entry = RefreshEntry { grant, rotated_away: false };
+        let entry = RefreshEntry {
+            grant,
+            rotated_away: false,
+        };
         self.refresh_tokens.insert(token.clone(), entry);
-        let previous = self.grants.get_mut(grant).and_then(|g| g.refresh_token.replace(token.clone()));
+        let previous = self
+            .grants
+            .get_mut(grant)
+            .and_then(|g| g.refresh_token.replace(token.clone()));
         if let Some(entry) = previous.and_then(|old| self.refresh_tokens.get_mut(&old)) {
             entry.rotated_away = true;
         }
@@ -217,7 +235,9 @@ impl Store {
     }
 
     pub(crate) fn revoke_all_grants(&mut self) {
-        self.grants.iter_mut().for_each(|grant| grant.revoked = true);
+        self.grants
+            .iter_mut()
+            .for_each(|grant| grant.revoked = true);
     }
 
     pub(crate) fn live_grants(&self) -> usize {

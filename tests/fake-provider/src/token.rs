@@ -37,7 +37,10 @@ pub(crate) fn reply(
     refresh_token: Option<String>,
 ) -> TokenResponse {
     let access_token = store.issue_access_token(grant, scope.clone());
-    let user_id = store.grant(grant).map(|grant| grant.user_id.clone()).unwrap_or_default();
+    let user_id = store
+        .grant(grant)
+        .map(|grant| grant.user_id.clone())
+        .unwrap_or_default();
     TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -49,6 +52,7 @@ pub(crate) fn reply(
 }
 
 /// `POST /token`.
+#[tracing::instrument(name = "fake_provider", skip_all, fields(route = "POST /token"))]
 pub(crate) async fn token(
     State(provider): State<FakeProvider>,
     headers: HeaderMap,

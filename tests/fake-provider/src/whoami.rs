@@ -18,6 +18,7 @@ struct Whoami {
 }
 
 /// `GET /api/whoami` with `Authorization: Bearer <access token>` (RFC 6750 section 2.1).
+#[tracing::instrument(name = "fake_provider", skip_all, fields(route = "GET /api/whoami"))]
 pub(crate) async fn whoami(State(provider): State<FakeProvider>, headers: HeaderMap) -> Response {
     let store = provider.lock();
     let owner = bearer_token(&headers).and_then(|token| store.access_token(token));
@@ -25,11 +26,18 @@ pub(crate) async fn whoami(State(provider): State<FakeProvider>, headers: Header
         return OAuthError::InvalidToken.into_response();
     };
     let scope = scope.map(str::to_owned);
-    Json(Whoami { user: grant.user.clone(), user_id: grant.user_id.clone(), scope }).into_response()
+    Json(Whoami {
+        user: grant.user.clone(),
+        user_id: grant.user_id.clone(),
+        scope,
+    })
+    .into_response()
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
