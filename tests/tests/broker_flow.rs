@@ -400,3 +400,34 @@ async fn provider_profile_with_reuse_detection_survives_many_rounds() {
     assert_eq!(broker.fake().live_grants(), 1);
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn pages_are_served_with_protective_headers() {
+    let broker = TestBroker::start().await;
+    let index = broker.http.get(broker.url("/")).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    let csp = index.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(index.headers()["cache-control"], "no-store");
+    let html = index.text().await.unwrap();
+    assert!(html.contains("href=\"/login/demo\"") && html.contains("lang=\"en\""));
+
+    let script = broker
+        .http
+        .get(broker.url("/static/copy.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.text().await.unwrap().contains("clipboard"));
+
+    let page = Browser::new().sign_in(&broker.url("/login/demo")).await;
+    assert!(page.body.contains("id=\"copy\"") && page.body.contains("/static/copy.js"));
+    broker.stop().await;
+}

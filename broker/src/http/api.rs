@@ -136,8 +136,14 @@ pub async fn metrics(State(broker): State<Broker>) -> Response {
         .into_response()
 }
 
-/// Anything else.
-pub async fn not_found() -> ApiError {
+/// A known route with the wrong method: the protocol's JSON body rather than an empty 405.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// Anything else. Counted under the route `unmatched`, so probes show up in the metrics.
+pub async fn not_found(State(broker): State<Broker>) -> ApiError {
+    broker.metrics().request("unmatched", 404);
     ApiError::new(
         oauth_protocol::ErrorCode::NotFound,
         "no such endpoint; the API lives under /v1",

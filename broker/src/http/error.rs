@@ -53,6 +53,14 @@ impl ApiError {
         error
     }
 
+    /// `405` with a `bad_request` body: the route exists, the method does not.
+    pub fn method_not_allowed() -> Self {
+        Self::bad_request(
+            "this endpoint does not accept that method; see the API table in README.md",
+        )
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+    }
+
     fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self

@@ -48,6 +48,7 @@ pub fn router(broker: Broker) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .route_layer(middleware::from_fn_with_state(broker.clone(), observe))
+        .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(api::not_found)
         .with_state(broker)
 }
