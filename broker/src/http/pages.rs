@@ -143,19 +143,15 @@ fn error_page(error: &SignInError) -> Response {
         SignInError::Denied { description } => description.as_deref().map(truncate),
         _ => None,
     };
-    let mut response = render(
+    // `Cache-Control: no-store` comes from `http::harden`, like on every other response.
+    render(
         status,
         &ErrorPage {
             title,
             message,
             detail,
         },
-    );
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
+    )
 }
 
 fn truncate(text: &str) -> String {

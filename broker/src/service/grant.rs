@@ -65,12 +65,17 @@ impl Broker {
         &self,
         authid: &Authid,
     ) -> Result<(GrantRow, GrantSecrets, SealKey), ServiceError> {
-        let row = self
-            .inner
-            .store
-            .grant(&authid.grant_id())
-            .await?
-            .ok_or(ServiceError::InvalidAuthid)?;
+        let row = self.inner.store.grant(&authid.grant_id()).await?;
+        let row = row.ok_or(ServiceError::InvalidAuthid)?;
+        self.open_row(authid, row)
+    }
+
+    /// Opens a row already read; `InvalidAuthid` when the authid's secret part does not fit.
+    pub(super) fn open_row(
+        &self,
+        authid: &Authid,
+        row: GrantRow,
+    ) -> Result<(GrantRow, GrantSecrets, SealKey), ServiceError> {
         let key = SealKey::for_grant(&self.inner.master_key, authid);
         let secrets = GrantSecrets::open(&key, &row).ok_or(ServiceError::InvalidAuthid)?;
         Ok((row, secrets, key))

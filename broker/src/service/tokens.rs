@@ -153,15 +153,10 @@ impl Broker {
     /// grants are fine (revoking twice is not an error); a known grant with the wrong secret
     /// part is `InvalidAuthid`.
     pub async fn revoke(&self, authid: &Authid) -> Result<(), ServiceError> {
-        let (row, secrets, _) = match self.open_grant(authid).await {
-            Ok(opened) => opened,
-            Err(ServiceError::InvalidAuthid)
-                if self.inner.store.grant(&authid.grant_id()).await?.is_none() =>
-            {
-                return Ok(());
-            }
-            Err(error) => return Err(error),
+        let Some(row) = self.inner.store.grant(&authid.grant_id()).await? else {
+            return Ok(());
         };
+        let (row, secrets, _) = self.open_row(authid, row)?;
 
         let _guard = self.inner.locks.lock(row.id).await;
         if let Some(provider) = self.provider(&row.provider) {
