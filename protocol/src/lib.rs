@@ -4,10 +4,12 @@
 //! error body every endpoint returns, its stable error codes, and a few constants. No runtime and
 //! no web framework live in this crate, so both sides and any third-party client can depend on it.
 
+mod agent;
 mod error;
 mod login;
 mod token;
 
+pub use agent::{AccountStatus, AgentStatus, AgentToken};
 pub use error::{ErrorBody, ErrorCode};
 pub use login::{CreateLoginRequest, CreateLoginResponse, PollResponse, PollStatus};
 pub use token::{TokenRequest, TokenResponse};

@@ -1,0 +1,124 @@
+//! The daemon's local HTTP API: `GET /v1/tokens/{name}`, `DELETE /v1/tokens/{name}`,
+//! `GET /v1/status`, `POST /v1/reload`. Every request's caller is checked first.
+
+use super::{Daemon, DaemonError};
+use crate::transport::{self, Peer};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use oauth_protocol::{AgentStatus, AgentToken, ErrorBody, ErrorCode};
+use serde::Deserialize;
+
+/// The routes, with the peer check in front of all of them.
+pub fn router(daemon: Daemon) -> Router {
+    Router::new()
+        .route("/v1/tokens/{name}", get(token).delete(forget))
+        .route("/v1/status", get(status))
+        .route("/v1/reload", post(reload))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(daemon.clone(), check_peer))
+        .with_state(daemon)
+}
+
+fn error(code: ErrorCode, description: impl Into<String>) -> Response {
+    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(ErrorBody::new(code, description))).into_response()
+}
+
+impl IntoResponse for DaemonError {
+    fn into_response(self) -> Response {
+        let retry_after = match &self {
+            Self::Unavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        let mut response = error(self.code(), self.to_string());
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// Refuses callers that are neither the daemon's user nor on its access lists.
+async fn check_peer(State(daemon): State<Daemon>, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|info| info.0);
+    let (uids, gids) = daemon.access_lists();
+    match peer {
+        Some(peer) if transport::allowed(peer, &uids, &gids) => next.run(request).await,
+        _ => {
+            tracing::warn!(
+                ?peer,
+                "refused a caller that is not allowed to use this agent"
+            );
+            error(
+                ErrorCode::Forbidden,
+                "this agent serves only its own user and the configured uids and groups",
+            )
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TokenQuery {
+    min_valid_secs: Option<u64>,
+}
+
+async fn token(
+    State(daemon): State<Daemon>,
+    Path(name): Path<String>,
+    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return error(
+            ErrorCode::BadRequest,
+            "min_valid_secs must be a whole number of seconds",
+        );
+    };
+    match daemon.token(&name, query.min_valid_secs).await {
+        Ok(token) => {
+            let now = daemon.clock().now();
+            Json(AgentToken {
+                access_token: token.token.to_string(),
+                token_type: token.token_type,
+                expires_in: u64::try_from(token.expires_at - now).unwrap_or(0),
+                expires_at: crate::clock::rfc3339(token.expires_at),
+            })
+            .into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn forget(State(daemon): State<Daemon>, Path(name): Path<String>) -> Response {
+    match daemon.forget_token(&name) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn status(State(daemon): State<Daemon>) -> Json<AgentStatus> {
+    Json(AgentStatus {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        accounts: daemon.status(),
+    })
+}
+
+async fn reload(State(daemon): State<Daemon>) -> StatusCode {
+    daemon.reload().await;
+    StatusCode::NO_CONTENT
+}
+
+async fn not_found() -> Response {
+    error(
+        ErrorCode::NotFound,
+        "no such endpoint; see GET /v1/status and GET /v1/tokens/{name}",
+    )
+}

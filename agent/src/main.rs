@@ -1,0 +1,154 @@
+//! `oauth-agent`: the command line. Each subcommand is a thin call into the library.
+
+use clap::{Parser, Subcommand};
+use oauth_agent::commands::{self, git_credential::Action, login::LoginArgs, Context, Failure};
+use oauth_agent::daemon::DaemonOptions;
+use oauth_agent::store::{SecretStore, StoreKind};
+use oauth_agent::{config::AgentConfig, paths};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Per-machine OAuth agent: sign in once, then hand fresh access tokens to local programs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The broker's URL (otherwise the one remembered for the account).
+    #[arg(long, global = true, env = "OAUTH_AGENT_BROKER")]
+    broker: Option<String>,
+    /// The daemon's socket (Unix) or pipe (Windows).
+    #[arg(long, global = true, env = paths::SOCKET_ENV)]
+    socket: Option<PathBuf>,
+    /// Where authids are kept.
+    #[arg(
+        long,
+        global = true,
+        env = "OAUTH_AGENT_STORE",
+        value_enum,
+        default_value = "keyring"
+    )]
+    store: StoreKind,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in once and store the authid under NAME.
+    Login {
+        /// The account name.
+        name: String,
+        /// The provider at the broker.
+        #[arg(long, required_unless_present = "authid_stdin")]
+        provider: Option<String>,
+        /// Print the sign-in URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Import an AuthID copied from the broker's page, read from standard input.
+        #[arg(long)]
+        authid_stdin: bool,
+        /// A git host this account answers credentials for (repeatable).
+        #[arg(long = "git-host")]
+        git_hosts: Vec<String>,
+    },
+    /// Run the local token service in the foreground.
+    Daemon,
+    /// Print an access token for NAME.
+    Token {
+        /// The account name.
+        name: String,
+        /// Seconds the token must still be valid for.
+        #[arg(long)]
+        min_valid: Option<u64>,
+        /// Print the whole JSON reply.
+        #[arg(long)]
+        json: bool,
+        /// Fail instead of starting a daemon when none runs.
+        #[arg(long)]
+        no_autostart: bool,
+    },
+    /// Show accounts, token expiry, errors, and whether the daemon runs.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke NAME at the broker and forget it here.
+    Logout {
+        /// The account name.
+        name: String,
+    },
+    /// git credential helper: `credential.helper = "!oauth-agent git-credential"`.
+    GitCredential {
+        /// get, store or erase.
+        #[arg(value_enum)]
+        action: Action,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let ctx = Context {
+        broker: cli.broker,
+        socket: cli.socket.unwrap_or_else(paths::default_socket),
+        store: SecretStore::new(cli.store, paths::data_dir()),
+        config_path: paths::config_file(),
+    };
+    match dispatch(&ctx, cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { code, message }) => {
+            eprintln!("oauth-agent: {message}");
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+    }
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Login {
+            name,
+            provider,
+            no_browser,
+            authid_stdin,
+            git_hosts,
+        } => {
+            let args = LoginArgs {
+                name,
+                provider,
+                no_browser,
+                authid_stdin,
+                git_hosts,
+            };
+            commands::login::run(ctx, &args).await
+        }
+        Command::Daemon => {
+            let _ = AgentConfig::load(&ctx.config_path)?;
+            let options = DaemonOptions {
+                broker_override: ctx.broker.clone(),
+                ..DaemonOptions::default()
+            };
+            commands::daemon::run(ctx, options, commands::daemon::shutdown_signal()).await
+        }
+        Command::Token {
+            name,
+            min_valid,
+            json,
+            no_autostart,
+        } => commands::token::run(ctx, &name, min_valid, json, !no_autostart).await,
+        Command::Status { json } => commands::status::run(ctx, json).await,
+        Command::Logout { name } => commands::logout::run(ctx, &name).await,
+        Command::GitCredential { action } => commands::git_credential::run(ctx, action).await,
+    }
+}
+
+/// Logs to standard error; filter from `RUST_LOG` (default `warn` for commands; the daemon's
+/// service unit sets `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

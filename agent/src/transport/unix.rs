@@ -1,0 +1,130 @@
+//! Unix sockets: binding safely, replacing a stale socket, and telling who is calling.
+//!
+//! The default socket directory is created 0700 and must be owned by the agent's user; a
+//! socket path given explicitly (`--socket`) keeps its directory as the administrator set it up
+//! (the system-wide mode shares it with a group). The socket itself is 0600, or 0660 when
+//! `allowed_gids` names groups. Whatever the file modes, every connection's peer credentials
+//! (SO_PEERCRED) are checked by the daemon.
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use std::future::Future;
+use std::io;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use tokio::net::{UnixListener, UnixStream};
+
+/// Who is on the other end of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// The peer's user id.
+    pub uid: Option<u32>,
+    /// The peer's primary group id.
+    pub gid: Option<u32>,
+}
+
+impl Connected<IncomingStream<'_, UnixListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
+        let cred = stream.io().peer_cred().ok();
+        Self {
+            uid: cred.as_ref().map(|c| c.uid()),
+            gid: cred.as_ref().map(|c| c.gid()),
+        }
+    }
+}
+
+/// Connects to a daemon's socket.
+pub async fn connect(path: &Path) -> io::Result<UnixStream> {
+    UnixStream::connect(path).await
+}
+
+/// Binds the socket at `path`. A socket left by a dead daemon is replaced; a live one means
+/// another daemon already serves it, which is an error.
+pub async fn bind(path: &Path, private_dir: bool, group_access: bool) -> io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        prepare_dir(dir, private_dir)?;
+    }
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "another oauth-agent daemon is already serving {}",
+                    path.display()
+                ),
+            ));
+        }
+        tracing::info!(path = %path.display(), "replacing a stale socket");
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    let mode = if group_access { 0o660 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(listener)
+}
+
+fn prepare_dir(dir: &Path, private: bool) -> io::Result<()> {
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(builder.recursive(true), 0o700);
+        builder.create(dir)?;
+    }
+    if !private {
+        return Ok(());
+    }
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(dir)?;
+    let me = nix::unistd::getuid().as_raw();
+    if meta.uid() != me || meta.mode() & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the socket directory {} must belong to you and have mode 0700 (it has owner {} \
+                 and mode {:o}); remove it and start the daemon again",
+                dir.display(),
+                meta.uid(),
+                meta.mode() & 0o777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Serves `app` on `listener`, with each request carrying the caller's [`Peer`].
+pub async fn serve(
+    listener: UnixListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let service = app.into_make_service_with_connect_info::<Peer>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Whether user `uid` is allowed: the daemon's own user, a listed uid, or a member of a listed
+/// group (primary or supplementary).
+pub fn allowed(peer: Peer, allowed_uids: &[u32], allowed_gids: &[u32]) -> bool {
+    let Some(uid) = peer.uid else { return false };
+    if uid == nix::unistd::getuid().as_raw() || allowed_uids.contains(&uid) {
+        return true;
+    }
+    if allowed_gids.is_empty() {
+        return false;
+    }
+    if peer.gid.is_some_and(|gid| allowed_gids.contains(&gid)) {
+        return true;
+    }
+    member_of_any(uid, allowed_gids)
+}
+
+fn member_of_any(uid: u32, gids: &[u32]) -> bool {
+    let Ok(Some(user)) = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) else {
+        return false;
+    };
+    let Ok(name) = std::ffi::CString::new(user.name) else {
+        return false;
+    };
+    let groups = nix::unistd::getgrouplist(&name, user.gid).unwrap_or_default();
+    groups.iter().any(|g| gids.contains(&g.as_raw()))
+}
