@@ -17,12 +17,23 @@ pub async fn run(
         Clock::default(),
         options,
     );
-    let (_, gids) = daemon.access_lists();
     let private_dir = ctx.socket == crate::paths::default_socket();
-    let listener = crate::transport::bind(&ctx.socket, private_dir, !gids.is_empty())
+    serve(daemon, &ctx.socket, private_dir, shutdown).await
+}
+
+/// Binds `socket` and serves `daemon` on it until `shutdown` completes. `private_dir` demands
+/// that the socket's directory be owned by this user with mode 0700 (the default location).
+pub async fn serve(
+    daemon: Daemon,
+    socket: &std::path::Path,
+    private_dir: bool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Failure> {
+    let (_, gids) = daemon.access_lists();
+    let listener = crate::transport::bind(socket, private_dir, !gids.is_empty())
         .await
-        .map_err(|e| Failure::general(format!("cannot listen on {}: {e}", ctx.socket.display())))?;
-    tracing::info!(socket = %ctx.socket.display(), "oauth-agent daemon listening");
+        .map_err(|e| Failure::general(format!("cannot listen on {}: {e}", socket.display())))?;
+    tracing::info!(socket = %socket.display(), "oauth-agent daemon listening");
 
     daemon.warm_up();
     crate::transport::serve(listener, router(daemon), shutdown).await?;
