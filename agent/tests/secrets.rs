@@ -6,40 +6,14 @@
 mod support;
 
 use oauth_agent::clock::Clock;
-use oauth_e2e::{contains_bytes, Browser, TestBroker};
-use std::io::{BufRead as _, BufReader, Read as _, Write};
+use oauth_e2e::{contains_bytes, Browser, LogCapture, TestBroker};
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use support::{advance, processes_mentioning, AgentEnv};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn authid_and_tokens_stay_out_of_logs_arguments_and_environments() {
-    let capture = Capture::default();
-    tracing_subscriber::fmt()
-        .with_env_filter("trace")
-        .with_ansi(false)
-        .with_writer(capture.clone())
-        .init();
+    let capture = LogCapture::install();
     let broker = TestBroker::start().await;
     let agent = AgentEnv::new();
     let mut logs = Vec::new();
@@ -121,7 +95,7 @@ async fn authid_and_tokens_stay_out_of_logs_arguments_and_environments() {
     let logout = agent.run(&["logout", "demo"]).await;
     logs.extend(logout.stderr);
     logs.extend(std::fs::read(agent.data.join("daemon.log")).unwrap_or_default());
-    logs.extend(capture.0.lock().unwrap().iter());
+    logs.extend(capture.bytes());
 
     assert!(
         logs.len() > 10_000,

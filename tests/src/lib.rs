@@ -9,9 +9,11 @@
 )]
 
 mod browser;
+mod logs;
 
 pub use browser::Browser;
 pub use fake_oauth_provider as fake;
+pub use logs::LogCapture;
 
 use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};

@@ -6,40 +6,12 @@
 //! broker, the HTTP stack and the database driver write.
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
-use oauth_e2e::{contains_bytes, Browser, TestBroker};
+use oauth_e2e::{contains_bytes, Browser, LogCapture, TestBroker};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn no_secret_reaches_logs_or_the_database() {
-    let capture = Capture::default();
-    tracing_subscriber::fmt()
-        .with_env_filter("trace")
-        .with_ansi(false)
-        .with_writer(capture.clone())
-        .init();
+    let capture = LogCapture::install();
     let broker = TestBroker::start().await;
     let mut secrets = vec!["demo-secret".to_owned()];
 
@@ -73,7 +45,7 @@ async fn no_secret_reaches_logs_or_the_database() {
         secrets.extend(request.form.get("code_verifier").cloned());
     }
 
-    let logs = capture.0.lock().unwrap().clone();
+    let logs = capture.bytes();
     assert!(
         logs.len() > 10_000,
         "trace logging must have captured the run"
