@@ -1,5 +1,6 @@
 //! The agent end to end: the real `oauth-agent` binary and an in-process daemon against a real
 //! broker and the fake provider.
+#![cfg(unix)] // runs the daemon on a Unix socket and uses /proc and signals; not yet on named pipes
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 mod support;

@@ -1,5 +1,6 @@
 //! The git credential helper with a real `git`: `git credential fill` and `reject` go through
 //! `oauth-agent git-credential` to the daemon.
+#![cfg(unix)] // runs the daemon on a Unix socket and uses /proc and signals; not yet on named pipes
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 mod support;

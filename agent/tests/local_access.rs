@@ -1,4 +1,5 @@
 //! Who may use the daemon's socket, and what happens to an old one.
+#![cfg(unix)] // runs the daemon on a Unix socket and uses /proc and signals; not yet on named pipes
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 mod support;

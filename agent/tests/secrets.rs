@@ -1,6 +1,7 @@
 //! No authid or token in any log line (daemon at trace level, every command's standard error,
 //! the autostarted daemon's log file), and no authid in any child process's arguments or
 //! environment. Its own test binary, so that its global log subscriber sees every line.
+#![cfg(unix)] // runs the daemon on a Unix socket and uses /proc and signals; not yet on named pipes
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 mod support;
