@@ -9,6 +9,10 @@ use std::io::BufRead as _;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+/// The broker used when neither `--broker` nor the account names one: the address
+/// `oauth-broker dev` listens on by default.
+pub const LOCAL_BROKER: &str = "http://127.0.0.1:8080";
+
 /// The options of `login`.
 #[derive(Debug, Clone, Default)]
 pub struct LoginArgs {
@@ -33,12 +37,13 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<(), Failure> {
         .broker
         .clone()
         .or_else(|| known.as_ref().map(|a| a.broker.clone()))
-        .ok_or_else(|| {
-            Failure::general(format!(
-                "no broker for account '{}': pass --broker URL (or set OAUTH_AGENT_BROKER)",
-                args.name
-            ))
-        })?;
+        .unwrap_or_else(|| {
+            eprintln!(
+                "using the broker at {LOCAL_BROKER} (what `oauth-broker dev` serves); pass \
+                 --broker URL for another"
+            );
+            LOCAL_BROKER.to_owned()
+        });
     let client = BrokerClient::new(Duration::from_secs(30));
 
     let (authid, provider) = if args.authid_stdin {
