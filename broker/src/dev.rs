@@ -6,7 +6,9 @@
 //! use, so the demo and the tests cannot drift apart. It refuses non-loopback addresses: the
 //! demo provider signs anyone in.
 
-use crate::config::{ClientAuth, ClientSecret, Config, Limits, MasterKeySource, ProviderConfig};
+use crate::config::{
+    ClientAuth, ClientSecret, Compat, Config, Limits, MasterKeySource, ProviderConfig,
+};
 use crate::crypto::master_key::MasterKey;
 use anyhow::{bail, Context as _};
 use fake_oauth_provider::FakeProvider;
@@ -102,6 +104,7 @@ fn demo_config(
         authorize_url: endpoint("/demo/authorize")?,
         token_url: endpoint("/demo/token")?,
         revocation_url: Some(endpoint("/demo/revoke")?),
+        preset: None,
         client_id: demo.client_id.clone(),
         client_secret: demo.client_secret.clone().map(ClientSecret::new),
         scopes: vec!["files.read".to_owned(), "files.write".to_owned()],
@@ -122,6 +125,10 @@ fn demo_config(
         limits: Limits {
             failed_lookups_per_minute: 10,
             refreshes_per_hour: 60,
+        },
+        compat: Compat {
+            duplicati: true,
+            types: BTreeMap::new(),
         },
     })
 }

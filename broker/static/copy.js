@@ -1,5 +1,10 @@
 // Copies the AuthID to the clipboard. The page works without it: the field can be selected.
 (function () {
+  // Duplicati opens this page as a popup and waits for the AuthID as a message.
+  var authid = document.getElementById("authid");
+  if (authid && window.opener && !window.opener.closed) {
+    window.opener.postMessage("authid:" + authid.value, "*");
+  }
   var button = document.getElementById("copy");
   var status = document.getElementById("copy-status");
   if (!button) { return; }

@@ -9,8 +9,8 @@ mod presets;
 mod raw;
 mod secret;
 
-pub use presets::{preset, PRESET_NAMES};
-pub use raw::{RawConfig, RawProvider};
+pub use presets::{preset, DUPLICATI_TYPES, PRESET_NAMES};
+pub use raw::{RawCompat, RawConfig, RawProvider};
 pub use secret::ClientSecret;
 
 use std::collections::BTreeMap;
@@ -86,6 +86,8 @@ pub struct ProviderConfig {
     pub token_url: Url,
     /// The provider's RFC 7009 revocation endpoint, if it has one.
     pub revocation_url: Option<Url>,
+    /// The preset the table used, if any (Duplicati's type mapping follows it).
+    pub preset: Option<String>,
     /// The broker's client id at the provider.
     pub client_id: String,
     /// The broker's client secret; `None` for a public client (Jottacloud).
@@ -130,6 +132,32 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Rate limits.
     pub limits: Limits,
+    /// Duplicati compatibility.
+    pub compat: Compat,
+}
+
+/// Duplicati compatibility (`[compat]`).
+#[derive(Debug, Clone, Default)]
+pub struct Compat {
+    /// Whether `/refresh`, `/fetch` and `/?type=` are served.
+    pub duplicati: bool,
+    /// Duplicati provider id to broker provider name.
+    pub types: BTreeMap<String, String>,
+}
+
+impl Compat {
+    /// The broker provider a Duplicati id stands for.
+    pub fn provider_for(&self, duplicati_id: &str) -> Option<&str> {
+        self.types.get(duplicati_id).map(String::as_str)
+    }
+
+    /// The Duplicati id of a broker provider (its own name when none maps to it).
+    pub fn duplicati_id<'a>(&'a self, provider: &'a str) -> &'a str {
+        self.types
+            .iter()
+            .find(|(_, p)| p.as_str() == provider)
+            .map_or(provider, |(id, _)| id)
+    }
 }
 
 /// Where to read the master key from.
@@ -177,6 +205,8 @@ impl Config {
             providers.insert(name, resolved);
         }
 
+        let compat = resolve_compat(raw.compat, &providers)?;
+
         Ok(Self {
             listen,
             public_url,
@@ -194,6 +224,7 @@ impl Config {
                     .max(1),
                 refreshes_per_hour: raw.limits.refreshes_per_hour.unwrap_or(30).max(1),
             },
+            compat,
         })
     }
 
@@ -201,6 +232,36 @@ impl Config {
     pub fn redirect_uri(&self) -> String {
         join_url(&self.public_url, "/callback")
     }
+}
+
+/// Duplicati's provider ids map to the first provider (by name) using the matching preset,
+/// unless `[compat.types]` says otherwise; explicit entries must name configured providers.
+fn resolve_compat(
+    raw: RawCompat,
+    providers: &BTreeMap<String, ProviderConfig>,
+) -> Result<Compat, ConfigError> {
+    let mut types = BTreeMap::new();
+    for (duplicati_id, preset) in DUPLICATI_TYPES {
+        let matching = providers
+            .values()
+            .find(|p| p.preset.as_deref() == Some(preset));
+        if let Some(provider) = matching {
+            types.insert((*duplicati_id).to_owned(), provider.name.clone());
+        }
+    }
+    for (duplicati_id, provider) in raw.types.unwrap_or_default() {
+        if !providers.contains_key(&provider) {
+            return Err(ConfigError::invalid(
+                format!("compat.types.{duplicati_id}"),
+                format!("`{provider}` is not a configured provider"),
+            ));
+        }
+        types.insert(duplicati_id, provider);
+    }
+    Ok(Compat {
+        duplicati: raw.duplicati.unwrap_or(true),
+        types,
+    })
 }
 
 /// `base` with `path` appended, without doubling the slash.

@@ -19,6 +19,18 @@ pub const PRESET_NAMES: &[&str] = &[
     "jottacloud",
 ];
 
+/// Duplicati's provider ids and the preset each stands for.
+pub const DUPLICATI_TYPES: &[(&str, &str)] = &[
+    ("onedrivev2", "onedrive"),
+    ("sharepoint", "sharepoint"),
+    ("msgroup", "msgroup"),
+    ("googledrive", "google-drive"),
+    ("gcs", "google-cloud-storage"),
+    ("dropbox", "dropbox"),
+    ("box.com", "box"),
+    ("jottacloud", "jottacloud"),
+];
+
 const MS_AUTHORIZE: &str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
 const MS_TOKEN: &str = "https://login.microsoftonline.com/common/oauth2/v2.0/token";
 const GOOGLE_AUTHORIZE: &str = "https://accounts.google.com/o/oauth2/v2/auth";

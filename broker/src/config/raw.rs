@@ -30,6 +30,19 @@ pub struct RawConfig {
     /// `[providers.NAME]` tables.
     #[serde(default)]
     pub providers: BTreeMap<String, RawProvider>,
+    /// `[compat]`.
+    #[serde(default)]
+    pub compat: RawCompat,
+}
+
+/// The `[compat]` table: Duplicati's wire format.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompat {
+    /// Serve `/refresh`, `/fetch` and `/?type=` (default true).
+    pub duplicati: Option<bool>,
+    /// Duplicati provider id to broker provider name, e.g. `onedrivev2 = "onedrive"`.
+    pub types: Option<BTreeMap<String, String>>,
 }
 
 /// The `[limits]` table.
@@ -119,6 +132,7 @@ pub(super) fn resolve_provider(
 
     Ok(ProviderConfig {
         name: name.to_owned(),
+        preset: raw.preset.clone(),
         display_name: raw
             .display_name
             .or(base.display_name)

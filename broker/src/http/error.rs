@@ -53,6 +53,16 @@ impl ApiError {
         error
     }
 
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.body.error
+    }
+
+    /// The `Retry-After` seconds, if any.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// `405` with a `bad_request` body: the route exists, the method does not.
     pub fn method_not_allowed() -> Self {
         Self::bad_request(
@@ -61,7 +71,7 @@ impl ApiError {
         .with_status(StatusCode::METHOD_NOT_ALLOWED)
     }
 
-    fn with_status(mut self, status: StatusCode) -> Self {
+    pub(super) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }

@@ -5,6 +5,7 @@
 //! carry codes or ids) and is counted by route and status.
 
 mod api;
+mod compat;
 mod error;
 mod extract;
 mod pages;
@@ -34,7 +35,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 /// The broker's routes.
 pub fn router(broker: Broker) -> Router {
-    Router::new()
+    let mut routes = Router::new()
         .route("/", get(pages::index))
         .route("/login/{provider}", get(pages::login))
         .route("/callback", get(pages::callback))
@@ -46,7 +47,13 @@ pub fn router(broker: Broker) -> Router {
         .route("/v1/revoke", post(api::revoke))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
-        .route("/metrics", get(api::metrics))
+        .route("/metrics", get(api::metrics));
+    if broker.config().compat.duplicati {
+        routes = routes
+            .route("/refresh", get(compat::refresh).post(compat::refresh))
+            .route("/fetch", get(compat::fetch));
+    }
+    routes
         .route_layer(middleware::from_fn_with_state(broker.clone(), observe))
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(api::not_found)

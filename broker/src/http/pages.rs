@@ -15,8 +15,17 @@ const BROWSER_COOKIE: &str = "oauth_broker_browser";
 const MAX_DETAIL_CHARS: usize = 300;
 
 struct ProviderLink {
-    name: String,
+    href: String,
     display_name: String,
+}
+
+/// Query of `GET /`: Duplicati narrows the picker with `type` and, in its older flow, names the
+/// `token` it will collect the authid with at `/fetch`.
+#[derive(Debug, Default, Deserialize)]
+struct IndexQuery {
+    #[serde(rename = "type")]
+    duplicati_type: Option<String>,
+    token: Option<String>,
 }
 
 #[derive(Template)]
@@ -57,17 +66,57 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
 }
 
 /// `GET /`.
-pub async fn index(State(broker): State<Broker>) -> Response {
-    let providers = broker
-        .config()
-        .providers
-        .values()
-        .map(|p| ProviderLink {
-            name: p.name.clone(),
-            display_name: p.display_name.clone(),
-        })
-        .collect();
-    render(StatusCode::OK, &IndexPage { providers })
+pub async fn index(State(broker): State<Broker>, RawQuery(query): RawQuery) -> Response {
+    let query: IndexQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let compat = &broker.config().compat;
+    let narrowed = query
+        .duplicati_type
+        .as_deref()
+        .filter(|_| compat.duplicati)
+        .and_then(|id| compat.provider_for(id));
+
+    let Some(provider) = narrowed else {
+        let providers = broker.config().providers.values().map(link).collect();
+        return render(StatusCode::OK, &IndexPage { providers });
+    };
+    let Some(provider) = broker.config().providers.get(provider) else {
+        return error_page(&SignInError::UnknownProvider);
+    };
+    let mut only = link(provider);
+    if let Some(token) = &query.token {
+        match duplicati_login(&broker, &provider.name, token).await {
+            Ok(login_id) => only.href = format!("{}?login_id={login_id}", only.href),
+            Err(error) => return error_page(&error),
+        }
+    }
+    render(
+        StatusCode::OK,
+        &IndexPage {
+            providers: vec![only],
+        },
+    )
+}
+
+fn link(provider: &crate::config::ProviderConfig) -> ProviderLink {
+    ProviderLink {
+        href: format!("/login/{}", provider.name),
+        display_name: provider.display_name.clone(),
+    }
+}
+
+async fn duplicati_login(
+    broker: &Broker,
+    provider: &str,
+    token: &str,
+) -> Result<String, SignInError> {
+    if !super::compat::token_ok(token) {
+        return Err(SignInError::UnknownLogin);
+    }
+    broker
+        .fetch_login(provider, token)
+        .await
+        .map_err(SignInError::from)
 }
 
 /// Query of `GET /login/{provider}`.

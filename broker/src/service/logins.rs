@@ -29,6 +29,12 @@ pub enum PollOutcome {
     },
 }
 
+/// The login id of a Duplicati `token`: public, but useless without the token itself.
+fn fetch_login_id(token: &str) -> String {
+    let digest = hash("oauth-broker duplicati fetch v1", &[token.as_bytes()]);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn poll_hash(poll_secret: &str) -> [u8; 32] {
     hash("oauth-broker poll secret v1", &[poll_secret.as_bytes()])
 }
@@ -41,21 +47,7 @@ impl Broker {
         }
         let login_id = random_token(16).to_string();
         let poll_secret = random_token(32);
-        let keys = PollKeys::derive(&self.inner.master_key, &poll_secret);
-        let now = self.inner.clock.now();
-
-        self.inner
-            .store
-            .insert_login(&LoginRow {
-                id: login_id.clone(),
-                poll_hash: poll_hash(&poll_secret).to_vec(),
-                poll_public_key: keys.public_key().to_vec(),
-                provider: provider.to_owned(),
-                sealed_authid: None,
-                created_at: now,
-                expires_at: now + LOGIN_TTL_SECS,
-            })
-            .await?;
+        self.insert_login(provider, &login_id, &poll_secret).await?;
         tracing::info!(provider, "program sign-in started");
 
         let provider_segment: String = byte_serialize(provider.as_bytes()).collect();
@@ -67,6 +59,43 @@ impl Broker {
             expires_in: LOGIN_TTL_SECS as u64,
             interval: POLL_INTERVAL_SECS,
         })
+    }
+
+    async fn insert_login(
+        &self,
+        provider: &str,
+        login_id: &str,
+        poll_secret: &str,
+    ) -> Result<(), ServiceError> {
+        let keys = PollKeys::derive(&self.inner.master_key, poll_secret);
+        let now = self.inner.clock.now();
+        let row = LoginRow {
+            id: login_id.to_owned(),
+            poll_hash: poll_hash(poll_secret).to_vec(),
+            poll_public_key: keys.public_key().to_vec(),
+            provider: provider.to_owned(),
+            sealed_authid: None,
+            created_at: now,
+            expires_at: now + LOGIN_TTL_SECS,
+        };
+        Ok(self.inner.store.insert_login(&row).await?)
+    }
+
+    /// Duplicati's older sign-in: the client picks the secret `token` itself and later collects
+    /// the authid with `GET /fetch?token=`. The token serves as the poll secret; the login id is
+    /// derived from it. Returns the login id, creating the sign-in unless it already exists.
+    pub async fn fetch_login(&self, provider: &str, token: &str) -> Result<String, ServiceError> {
+        let login_id = fetch_login_id(token);
+        if self.inner.store.login(&login_id).await?.is_none() {
+            self.insert_login(provider, &login_id, token).await?;
+            tracing::info!(provider, "Duplicati sign-in started");
+        }
+        Ok(login_id)
+    }
+
+    /// `GET /fetch?token=`: the poll of a [`fetch_login`](Self::fetch_login).
+    pub async fn fetch(&self, token: &str) -> Result<PollOutcome, ServiceError> {
+        self.poll_login(&fetch_login_id(token), token).await
     }
 
     /// Polls a program-started sign-in. A wrong poll secret looks exactly like an unknown id.
