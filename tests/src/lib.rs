@@ -1,5 +1,6 @@
 //! Fixtures for end-to-end tests: a real broker on `127.0.0.1:0` in front of the fake OAuth
-//! provider, and a scripted browser that signs in the way a person would.
+//! provider, a scripted browser that signs in the way a person would, and a real headless
+//! Chromium for the pages' own behaviour.
 //!
 //! Everything here may panic: it is test scaffolding, and a panic is a failed test.
 #![allow(
@@ -9,9 +10,11 @@
 )]
 
 mod browser;
+mod chrome;
 mod logs;
 
 pub use browser::Browser;
+pub use chrome::Chrome;
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
 
