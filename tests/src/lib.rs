@@ -11,10 +11,12 @@
 
 mod browser;
 mod chrome;
+mod database;
 mod logs;
 
 pub use browser::Browser;
 pub use chrome::Chrome;
+pub use database::{postgres_reachable, postgres_selected, postgres_server, TestDatabase};
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
 
@@ -22,7 +24,6 @@ use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};
 use oauth_broker::crypto::master_key::MasterKey;
 use oauth_broker::{Broker, Clock, Config};
-use std::path::PathBuf;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -35,6 +36,7 @@ pub struct BrokerBuilder {
     provider_name: String,
     provider: RawProvider,
     configure: Vec<ConfigChange>,
+    postgres: bool,
 }
 
 impl BrokerBuilder {
@@ -51,12 +53,19 @@ impl BrokerBuilder {
             provider_name: name.to_owned(),
             provider: raw,
             configure: Vec::new(),
+            postgres: false,
         }
     }
 
     /// Changes the fake provider's configuration.
     pub fn fake(mut self, change: impl FnOnce(&mut fake::ProviderConfig)) -> Self {
         change(&mut self.fake);
+        self
+    }
+
+    /// Uses a fresh PostgreSQL database whatever `OAUTH_TEST_DATABASE` says.
+    pub fn postgres(mut self) -> Self {
+        self.postgres = true;
         self
     }
 
@@ -70,14 +79,14 @@ impl BrokerBuilder {
     pub async fn start(self) -> TestBroker {
         let provider = FakeProvider::spawn(self.fake.clone()).await;
         let dir = tempfile::tempdir().unwrap();
-        let db_path = dir.path().join("broker.db");
+        let database = TestDatabase::create(dir.path(), self.postgres).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
 
         let mut raw = RawConfig {
             listen: Some(addr.to_string()),
             public_url: Some(format!("http://{addr}")),
-            database_url: Some(format!("sqlite://{}", db_path.display())),
+            database_url: Some(database.url()),
             ..RawConfig::default()
         };
         let mut table = self.provider;
@@ -94,33 +103,25 @@ impl BrokerBuilder {
         let config = Config::from_raw(raw).unwrap();
         let master_key = MasterKey::generate();
         let clock = Clock::default();
-        let broker = oauth_broker::open(config, master_key, clock.clone())
-            .await
-            .unwrap();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(oauth_broker::run(
-            broker.clone(),
-            None,
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let replica =
+            Replica::start(config.clone(), master_key.clone(), clock.clone(), listener).await;
 
         TestBroker {
             url: format!("http://{addr}"),
             provider_name: self.provider_name,
-            broker,
+            broker: replica.broker,
+            config,
+            master_key,
             clock,
             provider,
-            db_path,
+            database,
             _dir: dir,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            shutdown: Some(shutdown),
-            task,
+            shutdown: Some(replica.shutdown),
+            task: replica.task,
         }
     }
 }
@@ -141,10 +142,12 @@ pub struct TestBroker {
     pub broker: Broker,
     /// The broker's clock; `advance` makes cached tokens expire without waiting.
     pub clock: Clock,
+    config: Config,
+    master_key: MasterKey,
     /// The fake provider.
     pub provider: RunningProvider,
-    /// The SQLite file.
-    pub db_path: PathBuf,
+    /// The broker's database.
+    pub database: TestDatabase,
     _dir: tempfile::TempDir,
     /// A plain HTTP client that does not follow redirects.
     pub http: reqwest::Client,
@@ -201,16 +204,14 @@ impl TestBroker {
         self.clock.advance(2 * 86_400);
     }
 
-    /// The bytes of the database file and its WAL, for scanning.
-    pub fn database_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let path = PathBuf::from(format!("{}{suffix}", self.db_path.display()));
-            if let Ok(content) = std::fs::read(&path) {
-                bytes.extend(content);
-            }
-        }
-        bytes
+    /// Every stored byte, for scanning (the SQLite file and its WAL, or every PostgreSQL row).
+    pub async fn database_bytes(&self) -> Vec<u8> {
+        self.database.bytes().await
+    }
+
+    /// One number from `sql` run on the broker's database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        self.database.scalar(sql).await
     }
 
     /// Stops the broker and waits for it.
@@ -219,6 +220,66 @@ impl TestBroker {
             let _ = shutdown.send(());
         }
         (&mut self.task).await.unwrap().unwrap();
+    }
+}
+
+/// A second broker process's worth of state on the same database, master key and provider
+/// (another replica behind the same load balancer), with its own locks, limits and caches.
+pub struct Replica {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The replica.
+    pub broker: Broker,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Replica {
+    async fn start(
+        config: Config,
+        master_key: MasterKey,
+        clock: Clock,
+        listener: tokio::net::TcpListener,
+    ) -> Self {
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let broker = oauth_broker::open(config, master_key, clock).await.unwrap();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(oauth_broker::run(broker.clone(), None, listener, stopped));
+        Self {
+            url,
+            broker,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Stops the replica and waits for it.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+impl TestBroker {
+    /// Starts another replica on this broker's database (same configuration, master key and
+    /// clock; its own port, locks and rate limits).
+    pub async fn start_replica(&self) -> Replica {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (config, key, clock) = (
+            self.config.clone(),
+            self.master_key.clone(),
+            self.clock.clone(),
+        );
+        Replica::start(config, key, clock, listener).await
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        self.database.drop_blocking();
     }
 }
 

@@ -7,7 +7,6 @@ use oauth_e2e::{BrokerBuilder, Browser, TestBroker};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Response;
 use serde_json::{json, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use url::Url;
 
 #[tokio::test]
@@ -560,22 +559,14 @@ struct Stored {
 
 /// What the database holds, read through a connection of its own.
 async fn stored(broker: &TestBroker) -> Stored {
-    let options = SqliteConnectOptions::new()
-        .filename(&broker.db_path)
-        .read_only(true);
-    let pool = SqlitePool::connect_with(options).await.unwrap();
-    let stored = Stored {
-        grants: scalar(&pool, "SELECT count(*) FROM grants").await,
-        logins: scalar(&pool, "SELECT count(*) FROM logins").await,
-        signins: scalar(&pool, "SELECT count(*) FROM signins").await,
-        grant_versions: scalar(&pool, "SELECT coalesce(sum(version), 0) FROM grants").await,
-    };
-    pool.close().await;
-    stored
-}
-
-async fn scalar(pool: &SqlitePool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+    Stored {
+        grants: broker.scalar("SELECT count(*) FROM grants").await,
+        logins: broker.scalar("SELECT count(*) FROM logins").await,
+        signins: broker.scalar("SELECT count(*) FROM signins").await,
+        grant_versions: broker
+            .scalar("SELECT CAST(coalesce(sum(version), 0) AS BIGINT) FROM grants")
+            .await,
+    }
 }
 
 /// Checks an API error response and returns its body: the status, a JSON content type, and

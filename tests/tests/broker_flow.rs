@@ -431,3 +431,30 @@ async fn pages_are_served_with_protective_headers() {
     assert!(page.body.contains("id=\"copy\"") && page.body.contains("/static/copy.js"));
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn a_schema_migrated_by_a_newer_broker_is_refused() {
+    let broker = TestBroker::start().await;
+    let checksum = if oauth_e2e::postgres_selected() {
+        "'\\x00'::bytea"
+    } else {
+        "x'00'"
+    };
+    broker
+        .database
+        .execute(&format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (9999, 'from the future', true, {checksum}, 0)"
+        ))
+        .await;
+
+    let error = oauth_broker::store::Store::connect(&broker.database.url())
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("newer than this broker knows") && message.contains("9999"),
+        "{message}"
+    );
+    broker.stop().await;
+}

@@ -11,7 +11,6 @@ use axum::Router;
 use oauth_broker::config::RawProvider;
 use oauth_e2e::{fake, BrokerBuilder, Browser, Chrome, TestBroker};
 use serde_json::{json, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -244,15 +243,7 @@ async fn poll(broker: &TestBroker, login: &Value) -> String {
 
 /// Grants in the broker's database, read through a connection of its own.
 async fn grants(broker: &TestBroker) -> i64 {
-    let options = SqliteConnectOptions::new()
-        .filename(&broker.db_path)
-        .read_only(true);
-    let pool = SqlitePool::connect_with(options).await.unwrap();
-    let count = sqlx::query_scalar("SELECT count(*) FROM grants")
-        .fetch_one(&pool)
-        .await;
-    pool.close().await;
-    count.unwrap()
+    broker.scalar("SELECT count(*) FROM grants").await
 }
 
 /// A page like Duplicati's, served on loopback: a button opens the broker with `window.open`,

@@ -50,7 +50,7 @@ async fn no_secret_reaches_logs_or_the_database() {
         logs.len() > 10_000,
         "trace logging must have captured the run"
     );
-    let database = broker.database_bytes();
+    let database = broker.database_bytes().await;
     assert!(!database.is_empty());
     for secret in &secrets {
         assert!(

@@ -294,10 +294,10 @@ fn check_database_url(value: Option<String>) -> Result<String, ConfigError> {
             "missing: for example sqlite:///var/lib/oauth-broker/broker.db",
         )
     })?;
-    if !value.starts_with("sqlite:") {
+    if !value.starts_with("sqlite:") && !crate::store::is_postgres(&value) {
         return Err(ConfigError::invalid(
             "database_url",
-            "only sqlite:///absolute/path/broker.db is supported by this version",
+            "use sqlite:///absolute/path/broker.db or postgres://user@host/database",
         ));
     }
     Ok(value)
@@ -352,8 +352,7 @@ mod tests {
             let error = parse(&format!("{BASE}{table}")).unwrap_err().to_string();
             assert!(error.contains(key), "`{key}` not named in: {error}");
         }
-        let error =
-            parse("database_url = \"postgres://x\"\npublic_url = \"http://a\"").unwrap_err();
+        let error = parse("database_url = \"mysql://x\"\npublic_url = \"http://a\"").unwrap_err();
         assert!(error.to_string().contains("database_url"));
     }
 

@@ -30,6 +30,8 @@ impl Broker {
         }
 
         let _guard = self.inner.locks.lock(row.id).await;
+        // Other broker processes on the same database wait here too (PostgreSQL only).
+        let _db_lock = self.inner.store.lock_grant(&row.id).await?;
         // Whoever held the lock before us has probably refreshed already: look again.
         let (row, secrets, _) = self.open_grant(authid).await?;
         if let Some(response) = self.cached(&row, &secrets, min_valid).await {

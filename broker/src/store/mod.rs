@@ -1,10 +1,11 @@
 //! Persistent state: grants, pending program sign-ins and in-flight browser sign-ins.
 //!
 //! The rest of the broker talks only to [`Store`]; which database sits behind it is decided by
-//! the `database_url` once, in [`Store::connect`]. This version ships the embedded SQLite backend
-//! (`sqlite.rs`); PostgreSQL for several replicas comes as a second backend behind the same
-//! methods (TODO(#5)). Times are Unix seconds.
+//! the `database_url` once, in [`Store::connect`]: the embedded SQLite backend (`sqlite.rs`) or
+//! PostgreSQL for several replicas (`postgres.rs`). Both keep the same schema and the same
+//! sealed record format; only the SQL dialect differs. Times are Unix seconds.
 
+mod postgres;
 mod sqlite;
 
 use crate::crypto::authid::GrantId;
@@ -17,10 +18,25 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     /// The schema could not be brought up to date.
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer broker than this one.
+    #[error(
+        "the database schema is newer than this broker knows (migration {0} is unknown to it); \
+         run the newer oauth-broker, or restore a backup taken before the upgrade"
+    )]
+    SchemaTooNew(i64),
     /// The database URL is not one this build supports.
-    #[error("unsupported database_url (expected sqlite:///path/to/broker.db)")]
+    #[error("unsupported database_url (expected sqlite:///path/to/broker.db or postgres://...)")]
     UnsupportedUrl,
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        match error {
+            sqlx::migrate::MigrateError::VersionMissing(version) => Self::SchemaTooNew(version),
+            other => Self::Migrate(other),
+        }
+    }
 }
 
 /// One stored grant.
@@ -100,33 +116,76 @@ pub struct Reaped {
 /// The broker's database.
 #[derive(Debug, Clone)]
 pub struct Store {
-    backend: sqlite::SqliteStore,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+/// Calls the same method on whichever backend is configured.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(store) => store.$method($($arg),*).await,
+            Backend::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
+/// Held while a grant refreshes, so that other broker processes on the same database wait for
+/// it (PostgreSQL's transaction-scoped advisory lock). With SQLite there is one process, whose
+/// in-memory lock suffices, so it holds nothing. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct GrantLock {
+    _transaction: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 impl Store {
-    /// Opens (creating if missing) the database at `url` and applies migrations.
+    /// Opens the database at `url` (creating a SQLite file if missing) and applies migrations.
+    /// A database migrated by a newer broker is refused.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        if !url.starts_with("sqlite:") {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::SqliteStore::connect(url).await?)
+        } else if is_postgres(url) {
+            Backend::Postgres(postgres::PgStore::connect(url).await?)
+        } else {
             return Err(StoreError::UnsupportedUrl);
-        }
-        Ok(Self {
-            backend: sqlite::SqliteStore::connect(url).await?,
-        })
+        };
+        Ok(Self { backend })
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.backend.ping().await
+        dispatch!(self.ping())
+    }
+
+    /// Takes grant `id`'s cross-process refresh lock (see [`GrantLock`]).
+    pub async fn lock_grant(&self, id: &GrantId) -> Result<GrantLock, StoreError> {
+        let transaction = match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(store) => Some(store.lock_grant(id).await?),
+        };
+        Ok(GrantLock {
+            _transaction: transaction,
+        })
     }
 
     /// Stores a new grant.
     pub async fn insert_grant(&self, row: &GrantRow) -> Result<(), StoreError> {
-        self.backend.insert_grant(row).await
+        dispatch!(self.insert_grant(row))
     }
 
     /// The grant with this id.
     pub async fn grant(&self, id: &GrantId) -> Result<Option<GrantRow>, StoreError> {
-        self.backend.grant(id).await
+        dispatch!(self.grant(id))
     }
 
     /// Replaces a grant's sealed data if its version is still `expected_version`. Returns
@@ -139,59 +198,57 @@ impl Store {
         master_key_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.backend
-            .update_grant(id, expected_version, sealed, master_key_id, now)
-            .await
+        dispatch!(self.update_grant(id, expected_version, sealed, master_key_id, now))
     }
 
     /// Records that the provider refused the grant's refresh token.
     pub async fn mark_reauth_required(&self, id: &GrantId, now: i64) -> Result<(), StoreError> {
-        self.backend.mark_reauth_required(id, now).await
+        dispatch!(self.mark_reauth_required(id, now))
     }
 
     /// Updates the last-used time.
     pub async fn touch_grant(&self, id: &GrantId, now: i64) -> Result<(), StoreError> {
-        self.backend.touch_grant(id, now).await
+        dispatch!(self.touch_grant(id, now))
     }
 
     /// Deletes a grant; `false` when there was none.
     pub async fn delete_grant(&self, id: &GrantId) -> Result<bool, StoreError> {
-        self.backend.delete_grant(id).await
+        dispatch!(self.delete_grant(id))
     }
 
     /// Stores a new program-started sign-in.
     pub async fn insert_login(&self, row: &LoginRow) -> Result<(), StoreError> {
-        self.backend.insert_login(row).await
+        dispatch!(self.insert_login(row))
     }
 
     /// The program-started sign-in with this id.
     pub async fn login(&self, id: &str) -> Result<Option<LoginRow>, StoreError> {
-        self.backend.login(id).await
+        dispatch!(self.login(id))
     }
 
     /// Attaches the sealed authid to a pending sign-in; `false` if it is gone or already done.
     pub async fn finish_login(&self, id: &str, sealed_authid: &[u8]) -> Result<bool, StoreError> {
-        self.backend.finish_login(id, sealed_authid).await
+        dispatch!(self.finish_login(id, sealed_authid))
     }
 
     /// Deletes a finished sign-in and returns its sealed authid; `None` if another poll took it.
     pub async fn take_login(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.backend.take_login(id).await
+        dispatch!(self.take_login(id))
     }
 
     /// Stores a browser sign-in in flight.
     pub async fn insert_signin(&self, row: &SignInRow) -> Result<(), StoreError> {
-        self.backend.insert_signin(row).await
+        dispatch!(self.insert_signin(row))
     }
 
     /// The browser sign-in with this state hash.
     pub async fn signin(&self, id: &[u8; 32]) -> Result<Option<SignInRow>, StoreError> {
-        self.backend.signin(id).await
+        dispatch!(self.signin(id))
     }
 
     /// Deletes a browser sign-in; `true` only for the one caller that deleted it.
     pub async fn consume_signin(&self, id: &[u8; 32]) -> Result<bool, StoreError> {
-        self.backend.consume_signin(id).await
+        dispatch!(self.consume_signin(id))
     }
 
     /// Deletes grants unused since `unused_since` and sign-ins that expired before the given
@@ -202,8 +259,6 @@ impl Store {
         signins_expired_before: i64,
         logins_expired_before: i64,
     ) -> Result<Reaped, StoreError> {
-        self.backend
-            .reap(unused_since, signins_expired_before, logins_expired_before)
-            .await
+        dispatch!(self.reap(unused_since, signins_expired_before, logins_expired_before))
     }
 }

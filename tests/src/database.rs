@@ -1,0 +1,172 @@
+//! The broker's database in tests: a SQLite file in a temporary directory (the default), or a
+//! fresh PostgreSQL database per test when `OAUTH_TEST_DATABASE=postgres`, created on the server
+//! named by `OAUTH_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
+//! dropped again when the test's broker goes away.
+
+use rand::Rng as _;
+use sqlx::{Column as _, Row as _};
+use std::path::PathBuf;
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Whether this test run uses PostgreSQL.
+pub fn postgres_selected() -> bool {
+    std::env::var("OAUTH_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// Whether the PostgreSQL test server answers.
+pub async fn postgres_reachable() -> bool {
+    match sqlx::PgPool::connect(&postgres_server()).await {
+        Ok(pool) => {
+            pool.close().await;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// The server tests create their databases on.
+pub fn postgres_server() -> String {
+    std::env::var("OAUTH_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
+}
+
+/// One test's database.
+pub enum TestDatabase {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database: its URL, and the name to drop.
+    Postgres { url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A new, empty database: PostgreSQL when `postgres` or `OAUTH_TEST_DATABASE=postgres`.
+    pub async fn create(dir: &std::path::Path, postgres: bool) -> Self {
+        if !postgres && !postgres_selected() {
+            return Self::Sqlite(dir.join("broker.db"));
+        }
+        let server = postgres_server();
+        let name = format!("oauth_broker_test_{:016x}", rand::thread_rng().gen::<u64>());
+        let admin = sqlx::PgPool::connect(&server)
+            .await
+            .expect("PostgreSQL at OAUTH_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let mut url = url::Url::parse(&server).unwrap();
+        url.set_path(&format!("/{name}"));
+        Self::Postgres {
+            url: url.to_string(),
+            name,
+        }
+    }
+
+    /// The broker's `database_url`.
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// One number from `sql`, through a connection of the test's own.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match self {
+            Self::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .read_only(true);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                let value = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                value
+            }
+            Self::Postgres { url, .. } => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let value: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                value
+            }
+        }
+    }
+
+    /// Runs one statement on the database, through a connection of the test's own.
+    pub async fn execute(&self, sql: &str) {
+        match self {
+            Self::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Self::Postgres { url, .. } => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// Every stored byte, for scanning: the SQLite file with its journal, or every column of
+    /// every row of the broker's tables.
+    pub async fn bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Sqlite(path) => {
+                let mut bytes = Vec::new();
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let file = PathBuf::from(format!("{}{suffix}", path.display()));
+                    bytes.extend(std::fs::read(file).unwrap_or_default());
+                }
+                bytes
+            }
+            Self::Postgres { url, .. } => postgres_bytes(url).await,
+        }
+    }
+
+    /// Drops a PostgreSQL database (blocking; used from `Drop`).
+    pub fn drop_blocking(&self) {
+        let Self::Postgres { name, .. } = self else {
+            return;
+        };
+        let name = name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&postgres_server()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(&sql).execute(&admin).await;
+                    admin.close().await;
+                }
+            });
+        });
+        let _ = dropped.join();
+    }
+}
+
+async fn postgres_bytes(url: &str) -> Vec<u8> {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let mut bytes = Vec::new();
+    for table in ["grants", "logins", "signins"] {
+        let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        for row in rows {
+            for column in row.columns() {
+                let index = column.ordinal();
+                if let Ok(Some(value)) = row.try_get::<Option<Vec<u8>>, _>(index) {
+                    bytes.extend(value);
+                } else if let Ok(Some(value)) = row.try_get::<Option<String>, _>(index) {
+                    bytes.extend(value.into_bytes());
+                }
+                bytes.push(0);
+            }
+        }
+    }
+    pool.close().await;
+    bytes
+}

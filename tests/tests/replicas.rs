@@ -1,0 +1,102 @@
+//! Several broker replicas on one PostgreSQL database: they share sign-ins and grants, and never
+//! refresh one grant twice, even at a provider that revokes the whole grant when a refresh token
+//! is used again. Needs PostgreSQL (127.0.0.1:5432 or `OAUTH_TEST_POSTGRES_URL`); without it
+//! these tests print one SKIP line, or fail when `OAUTH_TEST_REQUIRE_SERVICES=1`.
+#![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
+
+use oauth_e2e::fake::Rotation;
+use oauth_e2e::{postgres_reachable, BrokerBuilder, Browser};
+use std::time::Duration;
+
+async fn postgres_or_skip(test: &str) -> bool {
+    if postgres_reachable().await {
+        return true;
+    }
+    let why = "PostgreSQL is not reachable (set OAUTH_TEST_POSTGRES_URL)";
+    assert!(
+        std::env::var("OAUTH_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+        "{test}: {why}, and OAUTH_TEST_REQUIRE_SERVICES=1"
+    );
+    eprintln!("SKIP {test}: {why}");
+    false
+}
+
+#[tokio::test]
+async fn two_replicas_refresh_a_rotating_grant_once_per_round() {
+    if !postgres_or_skip("replicas").await {
+        return;
+    }
+    let broker = BrokerBuilder::new()
+        .postgres()
+        .fake(|fake| fake.rotation = Rotation::AlwaysRevokeOnReuse)
+        .start()
+        .await;
+    let other = broker.start_replica().await;
+    let authid = broker.sign_in().await;
+    broker.fake().set_delay(Duration::from_millis(100));
+
+    for round in 1..=5 {
+        broker.expire_cached_tokens();
+        let requests = (0..100).map(|i| {
+            let base = if i % 2 == 0 {
+                broker.url.clone()
+            } else {
+                other.url.clone()
+            };
+            let request = broker
+                .http
+                .post(format!("{base}/v1/token"))
+                .bearer_auth(&authid);
+            async move { request.send().await.unwrap() }
+        });
+        let responses = futures::future::join_all(requests).await;
+        for response in responses {
+            let status = response.status();
+            assert_eq!(
+                status,
+                200,
+                "round {round}: {}",
+                response.text().await.unwrap()
+            );
+        }
+        assert_eq!(
+            broker.fake().refresh_count(),
+            round,
+            "one refresh per round"
+        );
+    }
+    assert_eq!(
+        broker.fake().live_grants(),
+        1,
+        "no refresh token was ever used twice"
+    );
+    other.stop().await;
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_started_on_one_replica_finishes_on_the_other() {
+    if !postgres_or_skip("replicas").await {
+        return;
+    }
+    let broker = BrokerBuilder::new().postgres().start().await;
+    let other = broker.start_replica().await;
+    let browser = Browser::new();
+
+    let authorize = browser.start(&broker.url("/login/demo")).await;
+    let callback = browser.consent(&authorize, "allow").await;
+    let on_other = callback.as_str().replacen(&broker.url, &other.url, 1);
+    assert_ne!(on_other, callback.as_str());
+    let page = browser.open(&on_other).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let authid = page.authid().unwrap();
+
+    let token = broker
+        .http
+        .post(format!("{}/v1/token", other.url))
+        .bearer_auth(&authid);
+    assert_eq!(token.send().await.unwrap().status(), 200);
+    broker.access_token(&authid).await;
+    other.stop().await;
+    broker.stop().await;
+}
