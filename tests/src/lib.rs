@@ -264,6 +264,11 @@ impl Replica {
 }
 
 impl TestBroker {
+    /// The master key in base64, for a replica in another process.
+    pub fn master_key_base64(&self) -> String {
+        self.master_key.to_base64().to_string()
+    }
+
     /// Starts another replica on this broker's database (same configuration, master key and
     /// clock; its own port, locks and rate limits).
     pub async fn start_replica(&self) -> Replica {
