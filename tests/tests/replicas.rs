@@ -100,3 +100,29 @@ async fn sign_in_started_on_one_replica_finishes_on_the_other() {
     other.stop().await;
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn a_replica_that_refreshed_and_went_quiet_holds_no_lock() {
+    if !postgres_or_skip("replicas").await {
+        return;
+    }
+    let broker = BrokerBuilder::new().postgres().start().await;
+    let other = broker.start_replica().await;
+    let authid = broker.sign_in().await;
+
+    broker.expire_cached_tokens();
+    broker.access_token(&authid).await; // refreshed on the first replica, which then idles
+    broker.expire_cached_tokens();
+    let request = broker
+        .http
+        .post(format!("{}/v1/token", other.url))
+        .bearer_auth(&authid);
+    let response = tokio::time::timeout(Duration::from_secs(10), request.send())
+        .await
+        .expect("the second replica must not wait for the idle one")
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(broker.fake().refresh_count(), 2);
+    other.stop().await;
+    broker.stop().await;
+}

@@ -31,13 +31,25 @@ impl Broker {
 
         let _guard = self.inner.locks.lock(row.id).await;
         // Other broker processes on the same database wait here too (PostgreSQL only).
-        let _db_lock = self.inner.store.lock_grant(&row.id).await?;
+        let db_lock = self.inner.store.lock_grant(&row.id).await?;
+        let result = self.refresh_locked(authid, min_valid, &key).await;
+        db_lock.release().await;
+        result
+    }
+
+    /// The refresh proper, with both locks held.
+    async fn refresh_locked(
+        &self,
+        authid: &Authid,
+        min_valid: u64,
+        key: &SealKey,
+    ) -> Result<TokenResponse, ServiceError> {
         // Whoever held the lock before us has probably refreshed already: look again.
         let (row, secrets, _) = self.open_grant(authid).await?;
         if let Some(response) = self.cached(&row, &secrets, min_valid).await {
             return Ok(response);
         }
-        self.refresh(row, secrets, &key).await
+        self.refresh(row, secrets, key).await
     }
 
     /// The cached token, if it is valid long enough. Counts the hit and touches the row daily.

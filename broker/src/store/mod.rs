@@ -137,10 +137,23 @@ macro_rules! dispatch {
 
 /// Held while a grant refreshes, so that other broker processes on the same database wait for
 /// it (PostgreSQL's transaction-scoped advisory lock). With SQLite there is one process, whose
-/// in-memory lock suffices, so it holds nothing. Dropping it releases the lock.
+/// in-memory lock suffices, so it holds nothing. [`release`](Self::release) ends the
+/// transaction at once; merely dropping it (a cancelled request) leaves the rollback to the
+/// connection pool, which runs it when the connection comes back.
 #[derive(Debug)]
 pub struct GrantLock {
-    _transaction: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+    transaction: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
+impl GrantLock {
+    /// Ends the lock's transaction, releasing the lock now.
+    pub async fn release(self) {
+        if let Some(transaction) = self.transaction {
+            if let Err(error) = transaction.commit().await {
+                tracing::warn!(%error, "releasing a grant lock failed; the pool will reset it");
+            }
+        }
+    }
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -173,9 +186,7 @@ impl Store {
             Backend::Sqlite(_) => None,
             Backend::Postgres(store) => Some(store.lock_grant(id).await?),
         };
-        Ok(GrantLock {
-            _transaction: transaction,
-        })
+        Ok(GrantLock { transaction })
     }
 
     /// Stores a new grant.
