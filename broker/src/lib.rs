@@ -54,9 +54,11 @@ pub async fn run(
     if let Some(extra) = extra {
         app = app.merge(extra);
     }
-    let reaper = service::spawn_reaper(broker);
+    let reaper = service::spawn_reaper(broker.clone());
+    let limit_sync = service::spawn_limit_sync(broker);
     let served = http::serve(listener, http::harden(app), shutdown).await;
     reaper.abort();
+    limit_sync.abort();
     served
 }
 

@@ -126,3 +126,54 @@ async fn a_replica_that_refreshed_and_went_quiet_holds_no_lock() {
     other.stop().await;
     broker.stop().await;
 }
+
+#[tokio::test]
+async fn rate_limits_are_shared_by_the_replicas() {
+    if !postgres_or_skip("replicas").await {
+        return;
+    }
+    let broker = BrokerBuilder::new()
+        .postgres()
+        .config(|raw| {
+            raw.limits.refreshes_per_hour = Some(2);
+            raw.limits.failed_lookups_per_minute = Some(3);
+        })
+        .start()
+        .await;
+    let other = broker.start_replica().await;
+    let authid = broker.sign_in().await;
+    let token_at = |base: &str, authid: &str| {
+        let request = broker
+            .http
+            .post(format!("{base}/v1/token"))
+            .bearer_auth(authid);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    // Refreshes: one on each replica uses up the grant's quota of two.
+    broker.expire_cached_tokens();
+    assert_eq!(token_at(&broker.url, &authid).await, 200);
+    broker.expire_cached_tokens();
+    assert_eq!(token_at(&other.url, &authid).await, 200);
+    broker.expire_cached_tokens();
+    assert_eq!(token_at(&broker.url, &authid).await, 429);
+
+    // Failed look-ups on one replica block the address on the other, which saw none itself.
+    let garbage = "A".repeat(64);
+    for _ in 0..4 {
+        token_at(&broker.url, &garbage).await;
+    }
+    assert_eq!(token_at(&broker.url, &garbage).await, 429);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // A valid, cached authid: the other replica answers it until it learns of the block.
+    let fresh = broker.sign_in().await;
+    while token_at(&other.url, &fresh).await != 429 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other replica never learned the block"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    other.stop().await;
+    broker.stop().await;
+}

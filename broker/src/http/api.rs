@@ -59,7 +59,7 @@ pub async fn token(
     body: Body,
 ) -> Result<Response, ApiError> {
     let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
-    let authid = authenticate(&broker, addr, &headers)?;
+    let authid = authenticate(&broker, addr, &headers).await?;
     let request: TokenRequest = match body_bytes(body).await? {
         Some(bytes) => json(&bytes)?,
         None => TokenRequest::default(),
@@ -67,7 +67,7 @@ pub async fn token(
 
     match broker.token(&authid, request.min_valid_secs).await {
         Ok(token) => Ok(Json(token).into_response()),
-        Err(error) => Err(lookup_failed(&broker, addr, error)),
+        Err(error) => Err(lookup_failed(&broker, addr, error).await),
     }
 }
 
@@ -78,15 +78,15 @@ pub async fn revoke(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
-    let authid = authenticate(&broker, addr, &headers)?;
+    let authid = authenticate(&broker, addr, &headers).await?;
     match broker.revoke(&authid).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(error) => Err(lookup_failed(&broker, addr, error)),
+        Err(error) => Err(lookup_failed(&broker, addr, error).await),
     }
 }
 
 /// Checks the address is not blocked, then parses the bearer authid.
-fn authenticate(
+async fn authenticate(
     broker: &Broker,
     addr: Option<IpAddr>,
     headers: &HeaderMap,
@@ -96,16 +96,19 @@ fn authenticate(
         .check_address(addr)
         .map_err(ApiError::rate_limited)?;
     let parsed = bearer(headers).and_then(|credential| Authid::parse(&credential).ok());
-    parsed.ok_or_else(|| {
-        broker.limits().record_failure(addr);
-        ApiError::invalid_authid()
-    })
+    match parsed {
+        Some(authid) => Ok(authid),
+        None => {
+            broker.record_failure(addr).await;
+            Err(ApiError::invalid_authid())
+        }
+    }
 }
 
 /// Counts an unknown authid against the client's address.
-fn lookup_failed(broker: &Broker, addr: Option<IpAddr>, error: ServiceError) -> ApiError {
+async fn lookup_failed(broker: &Broker, addr: Option<IpAddr>, error: ServiceError) -> ApiError {
     if matches!(error, ServiceError::InvalidAuthid) {
-        broker.limits().record_failure(addr);
+        broker.record_failure(addr).await;
     }
     error.into()
 }

@@ -79,7 +79,7 @@ pub async fn refresh(
         return with_reason(ApiError::rate_limited(retry_after));
     }
     let Ok(authid) = Authid::parse(&authid) else {
-        broker.limits().record_failure(addr);
+        broker.record_failure(addr).await;
         return with_reason(ApiError::invalid_authid());
     };
     match broker.token(&authid, None).await {
@@ -93,7 +93,7 @@ pub async fn refresh(
         }
         Err(error) => {
             if matches!(error, ServiceError::InvalidAuthid) {
-                broker.limits().record_failure(addr);
+                broker.record_failure(addr).await;
             }
             with_reason(error.into())
         }

@@ -65,6 +65,14 @@ impl RateLimits {
         })
     }
 
+    /// Blocks `addr` for `duration` (another replica saw it fail too often).
+    pub fn block(&self, addr: IpAddr, duration: Duration) {
+        let until = Instant::now() + duration;
+        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = blocked.entry(addr).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
     /// Forgets state that no longer limits anyone, so memory does not grow with every address.
     pub fn sweep(&self) {
         self.failed_lookups.retain_recent();
@@ -75,11 +83,89 @@ impl RateLimits {
     }
 }
 
+/// Real wall-clock seconds: rate limits count real requests, whatever the token clock says.
+pub(super) fn unix_now() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 fn seconds_until(until: Instant) -> u64 {
     until
         .saturating_duration_since(Instant::now())
         .as_secs()
         .max(1)
+}
+
+/// The window of the shared failed-look-up quota.
+const FAILURE_WINDOW_SECS: i64 = 60;
+
+/// How often a replica learns which addresses the others blocked.
+const SYNC_EVERY: Duration = Duration::from_secs(2);
+
+impl super::Broker {
+    /// Counts a failed authid look-up from `addr`: in memory, and on PostgreSQL in the shared
+    /// window every replica sees.
+    pub async fn record_failure(&self, addr: Option<IpAddr>) {
+        self.inner.limits.record_failure(addr);
+        let Some(addr) = addr else { return };
+        let now = unix_now();
+        let key = addr.to_string();
+        match self
+            .inner
+            .store
+            .count_failure(&key, now, FAILURE_WINDOW_SECS)
+            .await
+        {
+            Ok(Some((count, start))) => {
+                let quota = i64::from(self.inner.config.limits.failed_lookups_per_minute);
+                if count > quota {
+                    let left = u64::try_from(start + FAILURE_WINDOW_SECS - now).unwrap_or(1);
+                    self.inner
+                        .limits
+                        .block(addr, Duration::from_secs(left.max(1)));
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot count a failed look-up in the database"),
+        }
+    }
+
+    /// Blocks, here, the addresses other replicas found over quota.
+    async fn sync_blocked(&self) {
+        let quota = i64::from(self.inner.config.limits.failed_lookups_per_minute);
+        let now = unix_now();
+        let blocked = self
+            .inner
+            .store
+            .blocked_addresses(quota, now - FAILURE_WINDOW_SECS)
+            .await;
+        match blocked {
+            Ok(list) => {
+                for (addr, start) in list {
+                    let Ok(addr) = addr.parse::<IpAddr>() else {
+                        continue;
+                    };
+                    let left = u64::try_from(start + FAILURE_WINDOW_SECS - now).unwrap_or(0);
+                    if left > 0 {
+                        self.inner.limits.block(addr, Duration::from_secs(left));
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot read blocked addresses"),
+        }
+    }
+}
+
+/// Keeps this replica's view of blocked addresses in step with the others (PostgreSQL only;
+/// with SQLite there is nothing to learn and no query is made).
+pub fn spawn_limit_sync(broker: super::Broker) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(SYNC_EVERY);
+        loop {
+            interval.tick().await;
+            broker.sync_blocked().await;
+        }
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ mod reaper;
 mod signin;
 mod tokens;
 
-pub use limits::RateLimits;
+pub use limits::{spawn_limit_sync, RateLimits};
 pub use logins::PollOutcome;
 pub use reaper::spawn_reaper;
 pub use signin::{CallbackParams, SignInDone, SignInError, SignInStart};

@@ -4,7 +4,7 @@
 use super::grant::{CachedAccess, GrantSecrets};
 use super::{Broker, ServiceError};
 use crate::clock::rfc3339;
-use crate::crypto::authid::Authid;
+use crate::crypto::authid::{Authid, GrantId};
 use crate::crypto::seal::SealKey;
 use crate::provider::{ProviderError, TokenGrant};
 use crate::store::GrantRow;
@@ -12,6 +12,9 @@ use oauth_protocol::{TokenResponse, DEFAULT_MIN_VALID_SECS, MAX_MIN_VALID_SECS};
 
 /// `last_used_at` is written at most this often per grant, keeping cache hits read-only.
 const TOUCH_EVERY_SECS: i64 = 86_400;
+
+/// The window of the shared refresh quota.
+const REFRESH_WINDOW_SECS: i64 = 3600;
 
 impl Broker {
     /// An access token valid for at least `min_valid_secs` (default 300, capped at half the
@@ -92,10 +95,7 @@ impl Broker {
                 "this authid belongs to a provider the broker no longer offers".into(),
             )
         })?;
-        self.inner
-            .limits
-            .check_refresh(&row.id)
-            .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+        self.check_refresh_quota(&row.id).await?;
 
         let result = self
             .inner
@@ -122,6 +122,32 @@ impl Broker {
             .as_ref()
             .ok_or_else(|| ServiceError::Internal("no access token".into()))?;
         Ok(response(access, &secrets, &row.provider, now))
+    }
+
+    /// Counts this refresh against the grant's hourly quota: shared by every replica on
+    /// PostgreSQL, in memory for a single SQLite broker.
+    async fn check_refresh_quota(&self, id: &GrantId) -> Result<(), ServiceError> {
+        let quota = i64::from(self.inner.config.limits.refreshes_per_hour);
+        let now = super::limits::unix_now();
+        match self
+            .inner
+            .store
+            .count_refresh(id, now, REFRESH_WINDOW_SECS)
+            .await?
+        {
+            Some((count, start)) if count > quota => {
+                let retry_after = u64::try_from(start + REFRESH_WINDOW_SECS - now).unwrap_or(1);
+                Err(ServiceError::RateLimited {
+                    retry_after: retry_after.max(1),
+                })
+            }
+            Some(_) => Ok(()),
+            None => self
+                .inner
+                .limits
+                .check_refresh(id)
+                .map_err(|retry_after| ServiceError::RateLimited { retry_after }),
+        }
     }
 
     /// Records the refresh's outcome in metrics, logs, and (for `invalid_grant`) the store.

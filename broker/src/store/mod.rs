@@ -189,6 +189,47 @@ impl Store {
         Ok(GrantLock { transaction })
     }
 
+    /// Counts a refresh of grant `id` in a shared fixed window of `window` seconds; returns
+    /// the count and the window's start. `None` for SQLite, whose single process counts in
+    /// memory.
+    pub async fn count_refresh(
+        &self,
+        id: &GrantId,
+        now: i64,
+        window: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(store) => store.count_refresh(id, now, window).await.map(Some),
+        }
+    }
+
+    /// Counts a failed authid look-up from `addr` in a shared window; `None` for SQLite.
+    pub async fn count_failure(
+        &self,
+        addr: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(store) => store.count_failure(addr, now, window).await.map(Some),
+        }
+    }
+
+    /// Addresses any replica found over `quota` failures in a window started after `since`;
+    /// empty for SQLite.
+    pub async fn blocked_addresses(
+        &self,
+        quota: i64,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Vec::new()),
+            Backend::Postgres(store) => store.blocked_addresses(quota, since).await,
+        }
+    }
+
     /// Stores a new grant.
     pub async fn insert_grant(&self, row: &GrantRow) -> Result<(), StoreError> {
         dispatch!(self.insert_grant(row))

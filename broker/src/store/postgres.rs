@@ -266,6 +266,10 @@ impl PgStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        sqlx::query("DELETE FROM failed_lookups WHERE window_start < $1")
+            .bind(signins_expired_before - 3600)
+            .execute(&self.pool)
+            .await?;
         let signins = sqlx::query("DELETE FROM signins WHERE expires_at < $1")
             .bind(signins_expired_before)
             .execute(&self.pool)
@@ -276,5 +280,80 @@ impl PgStore {
             logins,
             signins,
         })
+    }
+
+    /// Counts one event for `key` in a fixed window of `window` seconds starting no earlier
+    /// than `now - window`; returns the count in the current window and when it started.
+    async fn count_in_window(
+        &self,
+        sql: &str,
+        key_bytes: Option<&[u8]>,
+        key_text: Option<&str>,
+        now: i64,
+        window: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let query = sqlx::query(sql);
+        let query = match (key_bytes, key_text) {
+            (Some(bytes), _) => query.bind(bytes),
+            (None, text) => query.bind(text),
+        };
+        let row = query
+            .bind(now)
+            .bind(now - window)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("count")?, row.try_get("window_start")?))
+    }
+
+    pub(super) async fn count_refresh(
+        &self,
+        id: &GrantId,
+        now: i64,
+        window: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let sql = "INSERT INTO refresh_counts (grant_id, window_start, count) VALUES ($1, $2, 1) \
+                   ON CONFLICT (grant_id) DO UPDATE SET \
+                   count = CASE WHEN refresh_counts.window_start <= $3 THEN 1 \
+                           ELSE refresh_counts.count + 1 END, \
+                   window_start = CASE WHEN refresh_counts.window_start <= $3 THEN $2 \
+                           ELSE refresh_counts.window_start END \
+                   RETURNING count, window_start";
+        self.count_in_window(sql, Some(&id.0[..]), None, now, window)
+            .await
+    }
+
+    pub(super) async fn count_failure(
+        &self,
+        addr: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let sql = "INSERT INTO failed_lookups (addr, window_start, count) VALUES ($1, $2, 1) \
+                   ON CONFLICT (addr) DO UPDATE SET \
+                   count = CASE WHEN failed_lookups.window_start <= $3 THEN 1 \
+                           ELSE failed_lookups.count + 1 END, \
+                   window_start = CASE WHEN failed_lookups.window_start <= $3 THEN $2 \
+                           ELSE failed_lookups.window_start END \
+                   RETURNING count, window_start";
+        self.count_in_window(sql, None, Some(addr), now, window)
+            .await
+    }
+
+    /// Addresses over `quota` in a window that started after `since`, with the window start.
+    pub(super) async fn blocked_addresses(
+        &self,
+        quota: i64,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT addr, window_start FROM failed_lookups WHERE count > $1 AND window_start > $2",
+        )
+        .bind(quota)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("addr")?, row.try_get("window_start")?)))
+            .collect()
     }
 }
