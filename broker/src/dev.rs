@@ -117,6 +117,7 @@ fn demo_config(
         listen: addr,
         public_url,
         database_url: format!("sqlite://{}", data_dir.join("broker.db").display()),
+        database_max_connections: 16,
         master_key: MasterKeySource::File(data_dir.join("master.key")),
         providers: BTreeMap::from([("demo".to_owned(), provider)]),
         reap_after: Duration::from_secs(365 * 86_400),

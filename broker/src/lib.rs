@@ -37,7 +37,7 @@ pub fn load_master_key(config: &Config) -> anyhow::Result<MasterKey> {
 
 /// Opens the store (creating and migrating it as needed) and assembles the broker.
 pub async fn open(config: Config, master_key: MasterKey, clock: Clock) -> anyhow::Result<Broker> {
-    let store = store::Store::connect(&config.database_url)
+    let store = store::Store::connect_with(&config.database_url, config.database_max_connections)
         .await
         .with_context(|| "cannot open the database named by database_url")?;
     Broker::new(config, store, master_key, clock)

@@ -6,6 +6,7 @@
 use rand::Rng as _;
 use sqlx::{Column as _, Row as _};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -16,7 +17,8 @@ pub fn postgres_selected() -> bool {
 
 /// Whether the PostgreSQL test server answers.
 pub async fn postgres_reachable() -> bool {
-    match sqlx::PgPool::connect(&postgres_server()).await {
+    let options = sqlx::postgres::PgPoolOptions::new().acquire_timeout(Duration::from_secs(2));
+    match options.connect(&postgres_server()).await {
         Ok(pool) => {
             pool.close().await;
             true

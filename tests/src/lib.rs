@@ -13,12 +13,14 @@ mod browser;
 mod chrome;
 mod database;
 mod logs;
+mod process_replica;
 
 pub use browser::Browser;
 pub use chrome::Chrome;
 pub use database::{postgres_reachable, postgres_selected, postgres_server, TestDatabase};
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
+pub use process_replica::ProcessReplica;
 
 use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};

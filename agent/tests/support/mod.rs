@@ -250,5 +250,7 @@ pub fn skip(test: &str, why: &str) {
         !services_required(),
         "{test}: {why} (OAUTH_TEST_REQUIRE_SERVICES=1)"
     );
-    eprintln!("SKIP {test}: {why}");
+    // Straight to stderr: the test harness hides `eprintln!` of passing tests.
+    let line = format!("SKIP {test}: {why}\n");
+    std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
 }

@@ -120,6 +120,8 @@ pub struct Config {
     pub public_url: Url,
     /// `sqlite:///abs/path/broker.db`.
     pub database_url: String,
+    /// PostgreSQL connections per replica (each refresh in progress holds one).
+    pub database_max_connections: u32,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
     /// Providers by name.
@@ -211,6 +213,7 @@ impl Config {
             listen,
             public_url,
             database_url,
+            database_max_connections: raw.database_max_connections.unwrap_or(16).clamp(2, 1000),
             master_key,
             providers,
             reap_after: Duration::from_secs(u64::from(raw.reap_after_days.unwrap_or(365)) * 86_400),

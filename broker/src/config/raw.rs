@@ -16,6 +16,8 @@ pub struct RawConfig {
     pub public_url: Option<String>,
     /// `database_url = "sqlite:///var/lib/oauth-broker/broker.db"`.
     pub database_url: Option<String>,
+    /// `database_max_connections = 16` (PostgreSQL pool size per replica).
+    pub database_max_connections: Option<u32>,
     /// `master_key_file = "/etc/oauth-broker/master.key"`.
     pub master_key_file: Option<PathBuf>,
     /// `reap_after_days = 365`.

@@ -165,10 +165,15 @@ impl Store {
     /// Opens the database at `url` (creating a SQLite file if missing) and applies migrations.
     /// A database migrated by a newer broker is refused.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, 16).await
+    }
+
+    /// Like [`connect`](Self::connect), with at most `max_connections` PostgreSQL connections.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite(sqlite::SqliteStore::connect(url).await?)
         } else if is_postgres(url) {
-            Backend::Postgres(postgres::PgStore::connect(url).await?)
+            Backend::Postgres(postgres::PgStore::connect(url, max_connections).await?)
         } else {
             return Err(StoreError::UnsupportedUrl);
         };

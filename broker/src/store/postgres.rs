@@ -17,9 +17,9 @@ pub(super) struct PgStore {
 }
 
 impl PgStore {
-    pub(super) async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub(super) async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;

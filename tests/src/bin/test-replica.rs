@@ -3,7 +3,9 @@
 //! Configured entirely from the environment the test sets: `REPLICA_DATABASE_URL`,
 //! `REPLICA_PUBLIC_URL`, `REPLICA_PROVIDER_URL` (the fake provider, client `demo-client`),
 //! `REPLICA_MASTER_KEY` (base64) and `REPLICA_CLOCK_OFFSET` (seconds). Prints
-//! `READY http://127.0.0.1:PORT` once it listens, then serves until killed.
+//! `READY http://127.0.0.1:PORT` once it listens, then serves until killed or until its
+//! standard input closes. A line `advance SECS` on standard input moves its clock forward (as
+//! tests do with their in-process brokers) and is answered `ok`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use oauth_broker::config::{RawConfig, RawProvider};
@@ -36,10 +38,32 @@ async fn main() {
     let clock = Clock::default();
     clock.advance(env("REPLICA_CLOCK_OFFSET").parse().unwrap());
 
-    let broker = oauth_broker::open(config, key, clock).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    println!("READY http://{}", listener.local_addr().unwrap());
-    oauth_broker::run(broker, None, listener, std::future::pending())
+    let broker = oauth_broker::open(config, key, clock.clone())
         .await
         .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("READY http://{}", listener.local_addr().unwrap());
+    let commands = tokio::task::spawn_blocking(move || obey(&clock));
+    let stdin_closed = async move {
+        let _ = commands.await;
+    };
+    oauth_broker::run(broker, None, listener, stdin_closed)
+        .await
+        .unwrap();
+}
+
+/// Reads `advance SECS` lines until standard input closes.
+fn obey(clock: &Clock) {
+    use std::io::{BufRead as _, Write as _};
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        if let Some(secs) = line
+            .strip_prefix("advance ")
+            .and_then(|s| s.trim().parse().ok())
+        {
+            clock.advance(secs);
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "ok");
+            let _ = stdout.flush();
+        }
+    }
 }
