@@ -6,8 +6,7 @@
 mod support;
 
 use oauth_agent::clock::Clock;
-use oauth_e2e::{BrokerBuilder, Browser, TestBroker};
-use std::io::{BufRead as _, BufReader};
+use oauth_e2e::{BrokerBuilder, TestBroker};
 use std::process::Stdio;
 use std::time::Duration;
 use support::{advance, broker_token_requests, wait_until, AgentEnv, Proxy};
@@ -16,38 +15,8 @@ use support::{advance, broker_token_requests, wait_until, AgentEnv, Proxy};
 async fn login_without_browser_stores_the_authid_and_token_prints_a_working_token() {
     let broker = TestBroker::start().await;
     let agent = AgentEnv::new();
-    let mut login = agent.command();
-    login.args([
-        "--broker",
-        &broker.url,
-        "login",
-        "demo",
-        "--provider",
-        "demo",
-        "--no-browser",
-    ]);
-    let mut child = login
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().next().unwrap().unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        url.starts_with(&broker.url("/login/demo?login_id=")),
-        "{url}"
-    );
-    let page = Browser::new().sign_in(&url).await;
-    assert!(page.body.contains("close this window"));
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(status.success());
+    let login = agent.login_without_browser(&broker, "warn").await;
+    assert!(login.page.body.contains("close this window"));
 
     let stored = agent
         .store()

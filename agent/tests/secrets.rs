@@ -7,9 +7,7 @@
 mod support;
 
 use oauth_agent::clock::Clock;
-use oauth_e2e::{contains_bytes, Browser, LogCapture, TestBroker};
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::process::Stdio;
+use oauth_e2e::{contains_bytes, LogCapture, TestBroker};
 use support::{advance, processes_mentioning, AgentEnv};
 
 #[tokio::test]
@@ -19,39 +17,8 @@ async fn authid_and_tokens_stay_out_of_logs_arguments_and_environments() {
     let agent = AgentEnv::new();
     let mut logs = Vec::new();
 
-    let mut login = agent.command();
-    login.env("RUST_LOG", "trace");
-    login.args([
-        "--broker",
-        &broker.url,
-        "login",
-        "demo",
-        "--provider",
-        "demo",
-        "--no-browser",
-    ]);
-    let mut child = login
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().next().unwrap().unwrap()
-    })
-    .await
-    .unwrap();
-    Browser::new().sign_in(&url).await;
-    let mut stderr = child.stderr.take().unwrap();
-    let login_log = tokio::task::spawn_blocking(move || {
-        let mut text = Vec::new();
-        stderr.read_to_end(&mut text).unwrap();
-        assert!(child.wait().unwrap().success());
-        text
-    })
-    .await
-    .unwrap();
-    logs.extend(login_log);
+    let login = agent.login_without_browser(&broker, "trace").await;
+    logs.extend(login.stderr);
     let authid = agent
         .store()
         .get("demo")

@@ -15,7 +15,7 @@ mod database;
 mod logs;
 mod process_replica;
 
-pub use browser::Browser;
+pub use browser::{Browser, Page};
 pub use chrome::Chrome;
 pub use database::{postgres_reachable, postgres_selected, postgres_server, TestDatabase};
 pub use fake_oauth_provider as fake;

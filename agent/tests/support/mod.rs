@@ -117,6 +117,65 @@ impl AgentEnv {
     }
 }
 
+/// What a `login --no-browser` run left: the page the browser ended on, and the command's
+/// standard error.
+pub struct LoginRun {
+    pub page: oauth_e2e::Page,
+    pub stderr: Vec<u8>,
+}
+
+impl AgentEnv {
+    /// Runs `oauth-agent login demo --provider demo --no-browser` against `broker`, plays the
+    /// browser on the URL it prints, and waits for it to exit successfully.
+    pub async fn login_without_browser(&self, broker: &TestBroker, log_filter: &str) -> LoginRun {
+        use std::io::{BufRead as _, Read as _};
+        let mut login = self.command();
+        login.env("RUST_LOG", log_filter);
+        login.args([
+            "--broker",
+            &broker.url,
+            "login",
+            "demo",
+            "--provider",
+            "demo",
+            "--no-browser",
+        ]);
+        let stdio = std::process::Stdio::piped;
+        let mut child = login.stdout(stdio()).stderr(stdio()).spawn().unwrap();
+
+        let stdout = child.stdout.take().unwrap();
+        let url = tokio::task::spawn_blocking(move || {
+            std::io::BufReader::new(stdout)
+                .lines()
+                .next()
+                .unwrap()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            url.starts_with(&broker.url("/login/demo?login_id=")),
+            "{url}"
+        );
+        let page = oauth_e2e::Browser::new().sign_in(&url).await;
+
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = tokio::task::spawn_blocking(move || {
+            let mut text = Vec::new();
+            stderr.read_to_end(&mut text).unwrap();
+            assert!(
+                child.wait().unwrap().success(),
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+            text
+        })
+        .await
+        .unwrap();
+        LoginRun { page, stderr }
+    }
+}
+
 pub struct RunningDaemon {
     pub daemon: Daemon,
     stop: Option<oneshot::Sender<()>>,
