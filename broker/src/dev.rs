@@ -119,6 +119,7 @@ fn demo_config(
         database_url: format!("sqlite://{}", data_dir.join("broker.db").display()),
         database_max_connections: 16,
         master_key: MasterKeySource::File(data_dir.join("master.key")),
+        previous_master_keys: Vec::new(),
         providers: BTreeMap::from([("demo".to_owned(), provider)]),
         reap_after: Duration::from_secs(365 * 86_400),
         provider_timeout: Duration::from_secs(20),

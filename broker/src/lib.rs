@@ -23,24 +23,35 @@ pub use service::Broker;
 use anyhow::Context as _;
 use config::MasterKeySource;
 use crypto::master_key::MasterKey;
+use crypto::master_keys::MasterKeys;
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// Loads the master key the configuration names.
-pub fn load_master_key(config: &Config) -> anyhow::Result<MasterKey> {
-    let key = match &config.master_key {
+/// Loads the master key the configuration names, plus the previous keys of a rotation.
+pub fn load_master_keys(config: &Config) -> anyhow::Result<MasterKeys> {
+    let current = match &config.master_key {
         MasterKeySource::File(path) => MasterKey::from_file(path)?,
         MasterKeySource::Env => MasterKey::from_env(config::MASTER_KEY_ENV)?,
     };
-    Ok(key)
+    let previous = config
+        .previous_master_keys
+        .iter()
+        .map(|path| MasterKey::from_file(path))
+        .collect::<Result<Vec<_>, _>>()
+        .context("in previous_master_key_files")?;
+    Ok(MasterKeys::new(current, previous)?)
 }
 
 /// Opens the store (creating and migrating it as needed) and assembles the broker.
-pub async fn open(config: Config, master_key: MasterKey, clock: Clock) -> anyhow::Result<Broker> {
+pub async fn open(
+    config: Config,
+    master_keys: impl Into<MasterKeys>,
+    clock: Clock,
+) -> anyhow::Result<Broker> {
     let store = store::Store::connect_with(&config.database_url, config.database_max_connections)
         .await
         .with_context(|| "cannot open the database named by database_url")?;
-    Broker::new(config, store, master_key, clock)
+    Broker::new(config, store, master_keys.into(), clock)
 }
 
 /// Serves the broker, plus any `extra` routes, on `listener` until `shutdown` completes.

@@ -79,11 +79,11 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    let master_key = oauth_broker::load_master_key(&config)?;
+    let master_keys = oauth_broker::load_master_keys(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let broker = oauth_broker::open(config, master_key, Clock::default()).await?;
+    let broker = oauth_broker::open(config, master_keys, Clock::default()).await?;
     tracing::info!(addr = %listener.local_addr()?, "broker listening");
     oauth_broker::run(broker, None, listener, oauth_broker::shutdown_signal()).await?;
     Ok(())
@@ -91,7 +91,7 @@ async fn serve(path: PathBuf) -> anyhow::Result<()> {
 
 fn check_config(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    oauth_broker::load_master_key(&config)?;
+    oauth_broker::load_master_keys(&config)?;
     let providers: Vec<&str> = config.providers.keys().map(String::as_str).collect();
     println!(
         "{}: OK ({} provider(s): {}; redirect URI {})",

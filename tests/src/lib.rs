@@ -25,6 +25,7 @@ pub use process_replica::ProcessReplica;
 use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};
 use oauth_broker::crypto::master_key::MasterKey;
+use oauth_broker::crypto::master_keys::MasterKeys;
 use oauth_broker::{Broker, Clock, Config};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -239,12 +240,14 @@ pub struct Replica {
 impl Replica {
     async fn start(
         config: Config,
-        master_key: MasterKey,
+        master_keys: impl Into<MasterKeys>,
         clock: Clock,
         listener: tokio::net::TcpListener,
     ) -> Self {
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let broker = oauth_broker::open(config, master_key, clock).await.unwrap();
+        let broker = oauth_broker::open(config, master_keys, clock)
+            .await
+            .unwrap();
         let (shutdown, stopped) = oneshot::channel::<()>();
         let stopped = async move {
             let _ = stopped.await;
@@ -266,6 +269,11 @@ impl Replica {
 }
 
 impl TestBroker {
+    /// The master key (a copy).
+    pub fn master_key(&self) -> MasterKey {
+        self.master_key.clone()
+    }
+
     /// The master key in base64, for a replica in another process.
     pub fn master_key_base64(&self) -> String {
         self.master_key.to_base64().to_string()
@@ -281,6 +289,13 @@ impl TestBroker {
             self.clock.clone(),
         );
         Replica::start(config, key, clock, listener).await
+    }
+
+    /// Starts another replica on this broker's database with other master keys, as after a
+    /// key rotation.
+    pub async fn start_replica_with_keys(&self, keys: MasterKeys) -> Replica {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Replica::start(self.config.clone(), keys, self.clock.clone(), listener).await
     }
 }
 

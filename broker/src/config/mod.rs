@@ -124,6 +124,9 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
+    /// Files holding previous master keys, kept during a rotation (see
+    /// [`crate::crypto::master_keys`]).
+    pub previous_master_keys: Vec<PathBuf>,
     /// Providers by name.
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Grants unused this long are deleted.
@@ -215,6 +218,7 @@ impl Config {
             database_url,
             database_max_connections: raw.database_max_connections.unwrap_or(16).clamp(2, 1000),
             master_key,
+            previous_master_keys: raw.previous_master_key_files,
             providers,
             reap_after: Duration::from_secs(u64::from(raw.reap_after_days.unwrap_or(365)) * 86_400),
             provider_timeout: Duration::from_secs(raw.provider_timeout_secs.unwrap_or(20).max(1)),

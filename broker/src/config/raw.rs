@@ -20,6 +20,10 @@ pub struct RawConfig {
     pub database_max_connections: Option<u32>,
     /// `master_key_file = "/etc/oauth-broker/master.key"`.
     pub master_key_file: Option<PathBuf>,
+    /// `previous_master_key_files = ["/etc/oauth-broker/master.key.old"]`: keys of a rotation
+    /// still needed to open records sealed before it.
+    #[serde(default)]
+    pub previous_master_key_files: Vec<PathBuf>,
     /// `reap_after_days = 365`.
     pub reap_after_days: Option<u32>,
     /// `provider_timeout_secs = 20`.

@@ -3,6 +3,7 @@
 //! - [`authid`]: the user's key to a grant: a lookup part the database indexes (hashed) and a
 //!   secret part that never reaches the database.
 //! - [`master_key`]: the broker's own 256-bit key, mixed into every record key.
+//! - [`master_keys`]: the current master key and the previous ones kept during a rotation.
 //! - [`seal`]: AES-256-GCM under HKDF-SHA256 derived keys, with associated data.
 //! - [`poll_box`]: hands a finished sign-in's authid to the program that polls for it, encrypted
 //!   to a key only that program's poll secret can rebuild.
@@ -11,6 +12,7 @@
 
 pub mod authid;
 pub mod master_key;
+pub mod master_keys;
 pub mod poll_box;
 pub mod seal;
 

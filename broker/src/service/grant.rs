@@ -71,13 +71,33 @@ impl Broker {
     }
 
     /// Opens a row already read; `InvalidAuthid` when the authid's secret part does not fit.
+    ///
+    /// The row opens under the master key that sealed it; the returned key is the one to seal
+    /// it with next, under the current master key, so a rotation completes as rows are written.
     pub(super) fn open_row(
         &self,
         authid: &Authid,
         row: GrantRow,
     ) -> Result<(GrantRow, GrantSecrets, SealKey), ServiceError> {
-        let key = SealKey::for_grant(&self.inner.master_key, authid);
+        let keys = &self.inner.master_keys;
+        let Some(master) = keys.by_id(&row.master_key_id) else {
+            return Err(ServiceError::Internal(format!(
+                "a grant is sealed under master key {}, which is not configured: add that key's \
+                 file to previous_master_key_files",
+                row.master_key_id
+            )));
+        };
+
+        let key = SealKey::for_grant(master, authid);
         let secrets = GrantSecrets::open(&key, &row).ok_or(ServiceError::InvalidAuthid)?;
-        Ok((row, secrets, key))
+        if row.master_key_id == keys.current_id() {
+            return Ok((row, secrets, key));
+        }
+        Ok((row, secrets, SealKey::for_grant(keys.current(), authid)))
+    }
+
+    /// Whether the row was sealed under a previous master key, to be sealed again.
+    pub(super) fn sealed_under_previous_key(&self, row: &GrantRow) -> bool {
+        row.master_key_id != self.inner.master_keys.current_id()
     }
 }

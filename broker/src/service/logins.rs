@@ -67,7 +67,7 @@ impl Broker {
         login_id: &str,
         poll_secret: &str,
     ) -> Result<(), ServiceError> {
-        let keys = PollKeys::derive(&self.inner.master_key, poll_secret);
+        let keys = PollKeys::derive(self.inner.master_keys.current(), poll_secret);
         let now = self.inner.clock.now();
         let row = LoginRow {
             id: login_id.to_owned(),
@@ -129,10 +129,13 @@ impl Broker {
             .take_login(login_id)
             .await?
             .ok_or_else(not_found)?;
-        let keys = PollKeys::derive(&self.inner.master_key, poll_secret);
-        let plain = keys
-            .open(&sealed)
-            .map_err(|_| ServiceError::Internal("sealed authid does not open".into()))?;
+        // A sign-in started before a master key rotation was sealed to the previous key's box.
+        let plain = self
+            .inner
+            .master_keys
+            .all()
+            .find_map(|master| PollKeys::derive(master, poll_secret).open(&sealed).ok())
+            .ok_or_else(|| ServiceError::Internal("sealed authid does not open".into()))?;
         let authid = String::from_utf8(plain.to_vec())
             .map_err(|_| ServiceError::Internal("sealed authid is not text".into()))?;
         tracing::info!(provider = %row.provider, "program sign-in collected");

@@ -19,7 +19,7 @@ pub use signin::{CallbackParams, SignInDone, SignInError, SignInStart};
 
 use crate::clock::Clock;
 use crate::config::{Config, ProviderConfig};
-use crate::crypto::master_key::MasterKey;
+use crate::crypto::master_keys::MasterKeys;
 use crate::metrics::Metrics;
 use crate::provider::{ProviderClient, ProviderError};
 use crate::store::{Store, StoreError};
@@ -73,7 +73,7 @@ pub struct Broker {
 struct Inner {
     config: Config,
     store: Store,
-    master_key: MasterKey,
+    master_keys: MasterKeys,
     client: ProviderClient,
     clock: Clock,
     locks: locks::RefreshLocks,
@@ -86,7 +86,7 @@ impl Broker {
     pub fn new(
         config: Config,
         store: Store,
-        master_key: MasterKey,
+        master_keys: MasterKeys,
         clock: Clock,
     ) -> anyhow::Result<Self> {
         let client = ProviderClient::new(config.provider_timeout)?;
@@ -94,7 +94,7 @@ impl Broker {
         let inner = Inner {
             config,
             store,
-            master_key,
+            master_keys,
             client,
             clock,
             locks: locks::RefreshLocks::default(),

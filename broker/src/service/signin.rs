@@ -9,6 +9,7 @@ use super::tokens::cached_access;
 use super::{Broker, ServiceError};
 use crate::config::ProviderConfig;
 use crate::crypto::authid::Authid;
+use crate::crypto::master_key::MasterKey;
 use crate::crypto::poll_box::seal_to;
 use crate::crypto::seal::SealKey;
 use crate::crypto::{constant_time_eq, hash, random_token};
@@ -133,12 +134,23 @@ fn browser_hash(cookie: &str) -> [u8; 32] {
     hash("oauth-broker browser v1", &[cookie.as_bytes()])
 }
 
-fn verifier_key(broker: &Broker, state: &str) -> SealKey {
-    SealKey::derive(
-        &broker.inner.master_key,
-        state.as_bytes(),
-        "oauth-broker pkce verifier v1",
-    )
+fn verifier_key(master: &MasterKey, state: &str) -> SealKey {
+    SealKey::derive(master, state.as_bytes(), "oauth-broker pkce verifier v1")
+}
+
+/// Opens a sealed PKCE verifier with each master key in turn: a sign-in started just before a
+/// key rotation was sealed under the previous key.
+fn open_verifier(
+    broker: &Broker,
+    state: &str,
+    id: &[u8],
+    sealed: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    broker
+        .inner
+        .master_keys
+        .all()
+        .find_map(|master| verifier_key(master, state).open(id, sealed).ok())
 }
 
 /// Keeps a well-formed cookie the browser already has, so several tabs can sign in at once.
@@ -175,9 +187,9 @@ impl Broker {
         let cookie = browser_cookie(existing_cookie);
         let pkce = provider.pkce.then(Pkce::generate);
         let id = state_id(&state);
-        let sealed_verifier = pkce
-            .as_ref()
-            .map(|p| verifier_key(self, &state).seal(&id, p.verifier.as_bytes()));
+        let sealed_verifier = pkce.as_ref().map(|p| {
+            verifier_key(self.inner.master_keys.current(), &state).seal(&id, p.verifier.as_bytes())
+        });
         let now = self.inner.clock.now();
 
         self.inner
@@ -259,9 +271,9 @@ impl Broker {
             .ok_or(SignInError::UnknownProvider)?;
 
         let verifier = match &row.sealed_verifier {
-            Some(sealed) => Some(verifier_key(self, state).open(&row.id, sealed).map_err(
-                |_| SignInError::Internal("the sealed PKCE verifier does not open".into()),
-            )?),
+            Some(sealed) => Some(open_verifier(self, state, &row.id, sealed).ok_or_else(|| {
+                SignInError::Internal("the sealed PKCE verifier does not open".into())
+            })?),
             None => None,
         };
         let verifier = verifier
@@ -336,12 +348,12 @@ impl Broker {
 
         let authid = Authid::generate();
         let id = authid.grant_id();
-        let key = SealKey::for_grant(&self.inner.master_key, &authid);
+        let key = SealKey::for_grant(self.inner.master_keys.current(), &authid);
         let row = GrantRow {
             id,
             provider: provider.name.clone(),
             format: super::grant::FORMAT,
-            master_key_id: self.inner.master_key.id(),
+            master_key_id: self.inner.master_keys.current_id().to_owned(),
             sealed: secrets.seal(&key, &id, &provider.name),
             version: 1,
             reauth_required_at: None,

@@ -29,6 +29,9 @@ impl Broker {
             .min(MAX_MIN_VALID_SECS);
         let (row, secrets, key) = self.open_grant(authid).await?;
         if let Some(response) = self.cached(&row, &secrets, min_valid).await {
+            if self.sealed_under_previous_key(&row) {
+                self.reseal(&row, &secrets, &key).await;
+            }
             return Ok(response);
         }
 
@@ -107,11 +110,11 @@ impl Broker {
         apply(&mut secrets, grant, now);
 
         let sealed = secrets.seal(key, &row.id, &row.provider);
-        let master_key_id = self.inner.master_key.id();
+        let master_key_id = self.inner.master_keys.current_id();
         let stored = self
             .inner
             .store
-            .update_grant(&row.id, row.version, &sealed, &master_key_id, now)
+            .update_grant(&row.id, row.version, &sealed, master_key_id, now)
             .await?;
         if !stored {
             // Only a revoke can race us here (refreshes hold the lock), so the grant is gone.
@@ -122,6 +125,27 @@ impl Broker {
             .as_ref()
             .ok_or_else(|| ServiceError::Internal("no access token".into()))?;
         Ok(response(access, &secrets, &row.provider, now))
+    }
+
+    /// Seals a row written under a previous master key again under the current one, after a
+    /// rotation. A lost race (a refresh wrote the row meanwhile, under the current key) is fine.
+    async fn reseal(&self, row: &GrantRow, secrets: &GrantSecrets, key: &SealKey) {
+        let sealed = secrets.seal(key, &row.id, &row.provider);
+        let master_key_id = self.inner.master_keys.current_id();
+        let now = self.inner.clock.now();
+        match self
+            .inner
+            .store
+            .update_grant(&row.id, row.version, &sealed, master_key_id, now)
+            .await
+        {
+            Ok(_) => {
+                tracing::debug!(grant = ?row.id, "grant sealed again under the current master key")
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot seal a grant again under the current master key")
+            }
+        }
     }
 
     /// Counts this refresh against the grant's hourly quota: shared by every replica on
