@@ -55,13 +55,21 @@ impl BrokerError {
     }
 }
 
-/// A poll's outcome.
-#[derive(Debug)]
+/// A poll's outcome. `Debug` redacts the authid.
 pub enum Poll {
     /// Not finished yet.
     Pending,
     /// Finished; the authid.
     Done(zeroize::Zeroizing<String>),
+}
+
+impl std::fmt::Debug for Poll {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pending => f.write_str("Pending"),
+            Self::Done(_) => f.write_str("Done([redacted])"),
+        }
+    }
 }
 
 /// HTTP client of the broker.
@@ -191,5 +199,16 @@ async fn error(broker: &str, response: reqwest::Response) -> BrokerError {
             retry_after,
         },
         Err(_) => BrokerError::BadReply(broker.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_debug_hides_the_authid() {
+        let done = Poll::Done(zeroize::Zeroizing::new("authid-s3cr3t".to_owned()));
+        assert_eq!(format!("{done:?}"), "Done([redacted])");
     }
 }

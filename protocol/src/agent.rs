@@ -55,3 +55,21 @@ pub struct AgentStatus {
     /// Every configured account.
     pub accounts: Vec<AccountStatus>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_token_debug_hides_the_access_token() {
+        let token = AgentToken {
+            access_token: "at-s3cr3t".into(),
+            token_type: "Bearer".into(),
+            expires_in: 3599,
+            expires_at: "2030-01-01T00:00:00Z".into(),
+        };
+        let printed = format!("{token:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("3599"), "{printed}");
+    }
+}

@@ -42,3 +42,23 @@ impl fmt::Debug for TokenResponse {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_response_debug_hides_the_access_token() {
+        let response = TokenResponse {
+            access_token: "at-s3cr3t".into(),
+            token_type: "Bearer".into(),
+            expires_in: 3599,
+            expires_at: "2030-01-01T00:00:00Z".into(),
+            scope: "files.read".into(),
+            provider: "demo".into(),
+        };
+        let printed = format!("{response:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("files.read"), "{printed}");
+    }
+}

@@ -9,8 +9,10 @@ use tracing_subscriber::fmt::MakeWriter;
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
 impl LogCapture {
-    /// Installs a global subscriber at `trace` for every crate, writing here. Call once per
-    /// test binary, first thing.
+    /// Installs a global subscriber at `trace` for every crate, writing here, and routes every
+    /// panic of the process through the broker's panic hook into it as well (then on to the
+    /// default hook, so the test's own output still shows them). Call once per test binary,
+    /// first thing.
     pub fn install() -> Self {
         let capture = Self::default();
         tracing_subscriber::fmt()
@@ -18,6 +20,11 @@ impl LogCapture {
             .with_ansi(false)
             .with_writer(capture.clone())
             .init();
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            oauth_broker::logging::log_panic(info);
+            default_hook(info);
+        }));
         capture
     }
 

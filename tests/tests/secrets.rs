@@ -1,6 +1,6 @@
 //! Secrets never leak: a whole run at trace level leaves no authid, token, code, poll secret,
-//! verifier, state or client secret in any log line, and none of them (nor the provider's user
-//! id) in the SQLite file.
+//! verifier, state or client secret in any log line or panic message, and none of them (nor the
+//! provider's user id) in the SQLite file.
 //!
 //! This file is its own test binary so that its global log subscriber sees every line the
 //! broker, the HTTP stack and the database driver write.
@@ -8,6 +8,8 @@
 
 use oauth_e2e::{contains_bytes, Browser, LogCapture, TestBroker};
 use serde_json::{json, Value};
+
+const PANIC_MARKER: &str = "deliberate panic: panic messages reach the scanned logs";
 
 #[tokio::test]
 async fn no_secret_reaches_logs_or_the_database() {
@@ -45,10 +47,19 @@ async fn no_secret_reaches_logs_or_the_database() {
         secrets.extend(request.form.get("code_verifier").cloned());
     }
 
+    // Panics are logged too (LogCapture routes them through the broker's panic hook): one
+    // deliberate panic shows that any panic message of the run is in the scanned lines.
+    let panicked = std::thread::spawn(|| panic!("{PANIC_MARKER}")).join();
+    assert!(panicked.is_err());
+
     let logs = capture.bytes();
     assert!(
         logs.len() > 10_000,
         "trace logging must have captured the run"
+    );
+    assert!(
+        contains_bytes(&logs, PANIC_MARKER.as_bytes()),
+        "panic messages must reach the logs"
     );
     let database = broker.database_bytes().await;
     assert!(!database.is_empty());

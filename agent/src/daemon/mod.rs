@@ -108,7 +108,6 @@ pub struct Daemon {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     config_path: PathBuf,
     config: Mutex<AgentConfig>,
@@ -129,6 +128,18 @@ pub struct CachedToken {
     pub token_type: String,
     /// Unix seconds.
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Inner {
+    /// Everything but the cached authids (the accounts print their names only).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("config_path", &self.config_path)
+            .field("store", &self.store)
+            .field("options", &self.options)
+            .field("accounts", &self.accounts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for CachedToken {
@@ -458,5 +469,40 @@ fn status_of(account: &Account) -> AccountStatus {
         last_refresh: state.last_refresh.map(crate::clock::rfc3339),
         last_error: state.last_error.clone(),
         reauth_required: state.reauth_required,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreKind;
+
+    #[tokio::test]
+    async fn debug_hides_cached_authids_and_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SecretStore::new(StoreKind::File, dir.path().to_owned());
+        let daemon = Daemon::new(
+            dir.path().join("absent.toml"),
+            store,
+            Clock::default(),
+            DaemonOptions::default(),
+        );
+        let authid = zeroize::Zeroizing::new("authid-s3cr3t".to_owned());
+        daemon
+            .inner
+            .authids
+            .lock()
+            .await
+            .insert("work".into(), authid);
+        let printed = format!("{daemon:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("absent.toml"), "{printed}");
+
+        let token = CachedToken {
+            token: zeroize::Zeroizing::new("token-s3cr3t".to_owned()),
+            token_type: "Bearer".into(),
+            expires_at: 1,
+        };
+        assert!(!format!("{token:?}").contains("s3cr3t"));
     }
 }

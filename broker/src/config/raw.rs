@@ -61,8 +61,8 @@ pub struct RawLimits {
     pub refreshes_per_hour: Option<u32>,
 }
 
-/// One `[providers.NAME]` table.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// One `[providers.NAME]` table. `Debug` redacts `client_secret` (in `secret.rs`).
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
     /// A preset filling endpoints, scopes and parameters in.

@@ -135,6 +135,15 @@ mod tests {
         assert!(!format!("{authid:?}").contains(&text[..10]));
     }
 
+    /// Compiles only while the secret part and the text form zero themselves on drop.
+    #[test]
+    fn secret_part_and_text_form_are_zeroed_on_drop() {
+        fn zeroed_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let authid = Authid::generate();
+        zeroed_on_drop(&authid.secret);
+        zeroed_on_drop(&authid.encode());
+    }
+
     #[test]
     fn grant_id_depends_only_on_lookup_part() {
         let a = Authid::generate();

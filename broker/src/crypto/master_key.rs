@@ -50,11 +50,13 @@ impl MasterKey {
                 .decode(text.trim())
                 .map_err(|_| MasterKeyError::Invalid)?,
         );
-        let key: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| MasterKeyError::Invalid)?;
-        Ok(Self(Arc::new(Zeroizing::new(key))))
+        if bytes.len() != 32 {
+            return Err(MasterKeyError::Invalid);
+        }
+        // Copied straight into the zeroed-on-drop buffer: no stray copy on the stack.
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&bytes);
+        Ok(Self(Arc::new(key)))
     }
 
     /// Reads the key from a file.
@@ -78,7 +80,7 @@ impl MasterKey {
 
     /// The base64 text form, for `gen-key` and the dev mode's key file.
     pub fn to_base64(&self) -> Zeroizing<String> {
-        Zeroizing::new(STANDARD.encode(**self.0))
+        Zeroizing::new(STANDARD.encode(self.bytes()))
     }
 
     /// A short public identifier of this key, stored beside each record so that a later key
@@ -112,5 +114,20 @@ mod tests {
 
         assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
         assert!(MasterKey::from_base64("not base64 at all").is_err());
+    }
+
+    #[test]
+    fn debug_prints_only_the_id() {
+        let key = MasterKey::generate();
+        let printed = format!("{key:?}");
+        assert_eq!(printed, format!("MasterKey(id={})", key.id()));
+        assert!(!printed.contains(&*key.to_base64()));
+    }
+
+    /// Compiles only while the buffer behind every clone is a type that zeroes itself on drop.
+    #[test]
+    fn the_key_buffer_is_zeroed_on_drop() {
+        fn zeroed_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        zeroed_on_drop(&*MasterKey::generate().0);
     }
 }

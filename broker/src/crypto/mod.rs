@@ -46,3 +46,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq as _;
     a.ct_eq(b).into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_content_and_length() {
+        assert!(constant_time_eq(b"poll-hash", b"poll-hash"));
+        assert!(!constant_time_eq(b"poll-hash", b"poll-hasH"));
+        assert!(!constant_time_eq(b"poll-hash", b"poll-has"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

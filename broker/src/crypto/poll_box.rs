@@ -71,4 +71,10 @@ mod tests {
             .open(&sealed)
             .is_err());
     }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let keys = PollKeys::derive(&MasterKey::generate(), "poll-secret");
+        assert_eq!(format!("{keys:?}"), "PollKeys([redacted])");
+    }
 }

@@ -119,4 +119,13 @@ mod tests {
         assert_eq!(key.open(b"aad", &tampered), Err(OpenError));
         assert_eq!(key.open(b"aad", &blob[..10]), Err(OpenError));
     }
+
+    #[test]
+    fn debug_hides_the_key_and_the_key_is_zeroed_on_drop() {
+        fn zeroed_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let key = SealKey::derive(&MasterKey::generate(), b"secret", "test");
+        assert_eq!(format!("{key:?}"), "SealKey([redacted])");
+        // Compiles only while the key bytes sit in a type that zeroes itself on drop.
+        zeroed_on_drop(&key.0);
+    }
 }

@@ -30,7 +30,8 @@ struct RefreshReply<'a> {
     provider_type: &'a str,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it holds an authid.
+#[derive(Default, Deserialize)]
 struct RefreshParams {
     authid: Option<String>,
     #[serde(rename = "type")]
@@ -133,7 +134,8 @@ fn with_reason(error: ApiError) -> Response {
     response
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it holds the poll token.
+#[derive(Default, Deserialize)]
 struct FetchParams {
     token: Option<String>,
     callback: Option<String>,

@@ -20,8 +20,8 @@ struct ProviderLink {
 }
 
 /// Query of `GET /`: Duplicati narrows the picker with `type` and, in its older flow, names the
-/// `token` it will collect the authid with at `/fetch`.
-#[derive(Debug, Default, Deserialize)]
+/// `token` it will collect the authid with at `/fetch`. No `Debug`: the token is a poll secret.
+#[derive(Default, Deserialize)]
 struct IndexQuery {
     #[serde(rename = "type")]
     duplicati_type: Option<String>,

@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use std::time::Duration;
 use url::form_urlencoded::byte_serialize;
 use url::Url;
+use zeroize::Zeroizing;
 
 /// The broker's HTTP client for providers. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -78,7 +79,8 @@ impl ProviderClient {
         if let Some(verifier) = code_verifier {
             form.push(("code_verifier", verifier));
         }
-        let body = self.post(provider, &provider.token_url, form).await?;
+        // The reply holds the tokens in plain text: zeroed once parsed.
+        let body = Zeroizing::new(self.post(provider, &provider.token_url, form).await?);
         TokenGrant::parse(&body)
     }
 
@@ -93,7 +95,8 @@ impl ProviderClient {
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
         ];
-        let body = self.post(provider, &provider.token_url, form).await?;
+        // The reply holds the tokens in plain text: zeroed once parsed.
+        let body = Zeroizing::new(self.post(provider, &provider.token_url, form).await?);
         TokenGrant::parse(&body)
     }
 
@@ -169,7 +172,9 @@ fn retry_after(headers: &HeaderMap) -> Option<u64> {
 }
 
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
-    let mut body = Vec::new();
+    // Sized up front where the length is known, so that growing leaves no stray copies behind.
+    let expected = response.content_length().unwrap_or(0) as usize;
+    let mut body = Vec::with_capacity(expected.min(MAX_REPLY_BYTES));
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
         if body.len() + chunk.len() > MAX_REPLY_BYTES {
             return Err(ProviderError::unavailable(

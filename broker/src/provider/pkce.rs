@@ -51,4 +51,12 @@ mod tests {
             URL_SAFE_NO_PAD.encode(Sha256::digest(pkce.verifier.as_bytes()))
         );
     }
+
+    #[test]
+    fn debug_shows_the_challenge_only() {
+        let pkce = Pkce::generate();
+        let printed = format!("{pkce:?}");
+        assert!(!printed.contains(pkce.verifier.as_str()), "{printed}");
+        assert!(printed.contains(&pkce.challenge), "{printed}");
+    }
 }

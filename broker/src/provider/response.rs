@@ -158,4 +158,17 @@ mod tests {
         assert_eq!(error_code(br#"{"error":"<script>"}"#), "unrecognized_error");
         assert_eq!(error_code(b"oops"), "unrecognized_error");
     }
+
+    #[test]
+    fn debug_hides_tokens_and_user_id() {
+        let grant = TokenGrant::parse(
+            br#"{"access_token":"at-s3cr3t","refresh_token":"rt-s3cr3t","user_id":"uid-s3cr3t",
+                "scope":"files.read"}"#,
+        )
+        .unwrap();
+        let printed = format!("{grant:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("has_refresh_token: true"), "{printed}");
+        assert!(printed.contains("files.read"), "{printed}");
+    }
 }

@@ -101,3 +101,32 @@ impl Broker {
         row.master_key_id != self.inner.master_keys.current_id()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived `Zeroize` is what the derived drop runs: it must reach every field.
+    #[test]
+    fn decrypted_secrets_are_zeroed_on_drop() {
+        fn zeroed_on_drop<T: ZeroizeOnDrop>() {}
+        zeroed_on_drop::<GrantSecrets>();
+        zeroed_on_drop::<CachedAccess>();
+
+        let access = CachedAccess {
+            token: "at".to_owned(),
+            token_type: "Bearer".to_owned(),
+            expires_at: 1,
+            lifetime: 2,
+        };
+        let mut secrets = GrantSecrets {
+            refresh_token: "rt".to_owned(),
+            user_id: Some("uid".to_owned()),
+            scope: "files".to_owned(),
+            access: Some(access),
+        };
+        secrets.zeroize();
+        assert!(secrets.refresh_token.is_empty() && secrets.scope.is_empty());
+        assert!(secrets.user_id.is_none() && secrets.access.is_none());
+    }
+}

@@ -15,8 +15,7 @@ pub const LOGIN_TTL_SECS: i64 = 600;
 /// How often a program should poll.
 pub const POLL_INTERVAL_SECS: u64 = 2;
 
-/// What a poll finds.
-#[derive(Debug)]
+/// What a poll finds. `Debug` redacts the authid.
 pub enum PollOutcome {
     /// The user has not finished.
     Pending,

@@ -9,6 +9,7 @@ mod limits;
 mod locks;
 mod logins;
 mod reaper;
+mod redacted;
 mod signin;
 mod tokens;
 

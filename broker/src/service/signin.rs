@@ -25,8 +25,7 @@ pub const SIGNIN_TTL_SECS: i64 = 600;
 /// Length of the browser-binding cookie value (32 random bytes in base64url).
 const BROWSER_COOKIE_LEN: usize = 43;
 
-/// Where to send the browser, and the cookie that binds the sign-in to it.
-#[derive(Debug)]
+/// Where to send the browser, and the cookie that binds the sign-in to it. `Debug` redacts.
 pub struct SignInStart {
     /// The provider's authorization URL.
     pub authorize_url: Url,
@@ -34,8 +33,8 @@ pub struct SignInStart {
     pub browser_cookie: Zeroizing<String>,
 }
 
-/// Query parameters of `GET /callback`.
-#[derive(Debug, Default, Deserialize)]
+/// Query parameters of `GET /callback`. `Debug` redacts `code` and `state`.
+#[derive(Default, Deserialize)]
 pub struct CallbackParams {
     /// The authorization code.
     pub code: Option<String>,
@@ -47,8 +46,7 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
-/// A finished sign-in.
-#[derive(Debug)]
+/// A finished sign-in. `Debug` redacts the authid.
 pub enum SignInDone {
     /// Started in the browser: show the authid.
     ShowAuthid {
