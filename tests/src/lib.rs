@@ -20,7 +20,7 @@ pub use chrome::Chrome;
 pub use database::{postgres_reachable, postgres_selected, postgres_server, TestDatabase};
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
-pub use process_replica::ProcessReplica;
+pub use process_replica::{serve_from_env as serve_replica_from_env, ProcessReplica};
 
 use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};

@@ -1,8 +1,14 @@
-//! A broker replica in a process of its own (the `test-replica` binary), on a test broker's
-//! database, master key and provider: for tests where "another process" matters (locks held by
-//! a process that dies, connections of its own).
+//! A broker replica in a process of its own, on a test broker's database, master key and
+//! provider: for tests where "another process" matters (locks held by a process that dies,
+//! connections of its own, a broker killed with SIGKILL and started again).
+//!
+//! Both ends live here: [`ProcessReplica`] starts and drives the process; [`serve_from_env`] is
+//! the process's body (the `test-replica` binary, or a test binary that runs itself again).
 
 use crate::TestBroker;
+use oauth_broker::config::{RawConfig, RawProvider};
+use oauth_broker::crypto::master_key::MasterKey;
+use oauth_broker::{Clock, Config};
 use std::io::{BufRead as _, BufReader, Lines, Write as _};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
@@ -19,7 +25,14 @@ impl ProcessReplica {
     /// Starts `binary` (pass `env!("CARGO_BIN_EXE_test-replica")`) with its clock `offset`
     /// seconds ahead, and waits until it listens.
     pub fn spawn(binary: &str, broker: &TestBroker, offset: i64) -> Self {
-        let mut child = Command::new(binary)
+        Self::spawn_command(Command::new(binary), broker, offset)
+    }
+
+    /// Starts `command`, a program whose body is [`serve_from_env`], with its clock `offset`
+    /// seconds ahead, and waits until it listens. Set `REPLICA_LISTEN` on `command` to choose
+    /// the address (a restarted broker keeps its predecessor's).
+    pub fn spawn_command(mut command: Command, broker: &TestBroker, offset: i64) -> Self {
+        let mut child = command
             .env("REPLICA_DATABASE_URL", broker.database.url())
             .env("REPLICA_PUBLIC_URL", &broker.url)
             .env("REPLICA_PROVIDER_URL", &broker.provider.base_url)
@@ -32,14 +45,27 @@ impl ProcessReplica {
             .unwrap();
         let stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = stdout.next().unwrap().unwrap();
-        let url = ready.strip_prefix("READY ").expect("READY line").to_owned();
+        // A test harness running the body may print its own lines first.
+        let url = loop {
+            let line = stdout
+                .next()
+                .expect("the replica exited before READY")
+                .unwrap();
+            if let Some((_, url)) = line.split_once("READY ") {
+                break url.to_owned();
+            }
+        };
         Self {
             url,
             child,
             stdin,
             stdout,
         }
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     /// Moves the replica's clock forward and waits until it has.
@@ -60,5 +86,66 @@ impl Drop for ProcessReplica {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set"))
+}
+
+/// The replica process's body, configured entirely from the environment [`ProcessReplica`]
+/// sets: `REPLICA_DATABASE_URL`, `REPLICA_PUBLIC_URL`, `REPLICA_PROVIDER_URL` (the fake
+/// provider, client `demo-client`), `REPLICA_MASTER_KEY` (base64), `REPLICA_CLOCK_OFFSET`
+/// (seconds) and optionally `REPLICA_LISTEN` (default `127.0.0.1:0`). Prints
+/// `READY http://ADDR` once it listens, then serves until killed or until its standard input
+/// closes. A line `advance SECS` on standard input moves its clock forward and is answered `ok`.
+pub async fn serve_from_env() {
+    let provider = env("REPLICA_PROVIDER_URL");
+    let table = RawProvider {
+        authorize_url: Some(format!("{provider}/authorize")),
+        token_url: Some(format!("{provider}/token")),
+        revocation_url: Some(format!("{provider}/revoke")),
+        client_id: Some("demo-client".into()),
+        client_secret: Some("demo-secret".into()),
+        ..RawProvider::default()
+    };
+    let mut raw = RawConfig {
+        public_url: Some(env("REPLICA_PUBLIC_URL")),
+        database_url: Some(env("REPLICA_DATABASE_URL")),
+        ..RawConfig::default()
+    };
+    raw.providers.insert("demo".into(), table);
+    let config = Config::from_raw(raw).unwrap();
+    let key = MasterKey::from_base64(&env("REPLICA_MASTER_KEY")).unwrap();
+    let clock = Clock::default();
+    clock.advance(env("REPLICA_CLOCK_OFFSET").parse().unwrap());
+
+    let broker = oauth_broker::open(config, key, clock.clone())
+        .await
+        .unwrap();
+    let listen = std::env::var("REPLICA_LISTEN").unwrap_or_else(|_| "127.0.0.1:0".into());
+    let listener = tokio::net::TcpListener::bind(listen).await.unwrap();
+    println!("READY http://{}", listener.local_addr().unwrap());
+    let commands = tokio::task::spawn_blocking(move || obey(&clock));
+    let stdin_closed = async move {
+        let _ = commands.await;
+    };
+    oauth_broker::run(broker, None, listener, stdin_closed)
+        .await
+        .unwrap();
+}
+
+/// Reads `advance SECS` lines until standard input closes.
+fn obey(clock: &Clock) {
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        if let Some(secs) = line
+            .strip_prefix("advance ")
+            .and_then(|s| s.trim().parse().ok())
+        {
+            clock.advance(secs);
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "ok");
+            let _ = stdout.flush();
+        }
     }
 }

@@ -1,5 +1,11 @@
 //! Unix sockets: binding safely, replacing a stale socket, and telling who is calling.
 //!
+//! A daemon holds an exclusive lock on `<socket>.lock` for as long as it lives; the kernel drops
+//! it when the process dies, however it dies. Only the lock's holder may replace a socket file:
+//! a live daemon is never taken for a dead one because one connection attempt failed, and
+//! daemons started at once after a crash (several `oauth-agent token` autostarting) cannot both
+//! remove the file and bind, which would leave one listening on a path that no longer exists.
+//!
 //! The default socket directory is created 0700 and must be owned by the agent's user; a
 //! socket path given explicitly (`--socket`) keeps its directory as the administrator set it up
 //! (the system-wide mode shares it with a group). The socket itself is 0600, or 0660 when
@@ -8,9 +14,12 @@
 
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::File;
 use std::future::Future;
 use std::io;
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 use tokio::net::{UnixListener, UnixStream};
 
@@ -38,29 +47,62 @@ pub async fn connect(path: &Path) -> io::Result<UnixStream> {
     UnixStream::connect(path).await
 }
 
+/// A bound socket and the lock that says its daemon is alive; both last until it is dropped.
+#[derive(Debug)]
+pub struct Listener {
+    socket: UnixListener,
+    _lock: Flock<File>,
+}
+
 /// Binds the socket at `path`. A socket left by a dead daemon is replaced; a live one means
 /// another daemon already serves it, which is an error.
-pub async fn bind(path: &Path, private_dir: bool, group_access: bool) -> io::Result<UnixListener> {
+pub async fn bind(path: &Path, private_dir: bool, group_access: bool) -> io::Result<Listener> {
     if let Some(dir) = path.parent() {
         prepare_dir(dir, private_dir)?;
     }
+    let lock = lock(path)?;
     if path.exists() {
+        // A daemon that predates the lock file may still answer.
         if UnixStream::connect(path).await.is_ok() {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!(
-                    "another oauth-agent daemon is already serving {}",
-                    path.display()
-                ),
-            ));
+            return Err(in_use(path));
         }
         tracing::info!(path = %path.display(), "replacing a stale socket");
         std::fs::remove_file(path)?;
     }
-    let listener = UnixListener::bind(path)?;
+    let socket = UnixListener::bind(path)?;
     let mode = if group_access { 0o660 } else { 0o600 };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    Ok(listener)
+    Ok(Listener {
+        socket,
+        _lock: lock,
+    })
+}
+
+/// Takes `<path>.lock` without waiting: held by someone else means a live daemon.
+fn lock(path: &Path) -> io::Result<Flock<File>> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(name)?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(lock),
+        Err((_, Errno::EWOULDBLOCK)) => Err(in_use(path)),
+        Err((_, errno)) => Err(errno.into()),
+    }
+}
+
+fn in_use(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AddrInUse,
+        format!(
+            "another oauth-agent daemon is already serving {}",
+            path.display()
+        ),
+    )
 }
 
 fn prepare_dir(dir: &Path, private: bool) -> io::Result<()> {
@@ -90,14 +132,16 @@ fn prepare_dir(dir: &Path, private: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Serves `app` on `listener`, with each request carrying the caller's [`Peer`].
+/// Serves `app` on `listener`, with each request carrying the caller's [`Peer`]; the socket's
+/// lock is held until this returns.
 pub async fn serve(
-    listener: UnixListener,
+    listener: Listener,
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let Listener { socket, _lock } = listener;
     let service = app.into_make_service_with_connect_info::<Peer>();
-    axum::serve(listener, service)
+    axum::serve(socket, service)
         .with_graceful_shutdown(shutdown)
         .await
 }
