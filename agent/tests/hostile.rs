@@ -12,6 +12,7 @@
 mod support;
 
 use oauth_agent::clock::Clock;
+use oauth_e2e::payloads::{pct, CRLF, SCRIPT};
 use oauth_e2e::raw_http::{exchange, read_answer, Outcome, RawRequest};
 use oauth_e2e::tally::Tally;
 use oauth_e2e::TestBroker;
@@ -24,8 +25,6 @@ use tokio::net::UnixStream;
 
 /// A request neither answered nor closed in this time means a hung daemon.
 const DEADLINE: Duration = Duration::from_secs(15);
-const SCRIPT: &str = "<script>alert('zq7hostile')</script>";
-const CRLF: &str = "x\r\nX-Injected: zq7hostile";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -331,42 +330,7 @@ fn generic(endpoint: &'static str, method: &str, path: &str) -> Vec<Case> {
 /// Account names that are not names: traversal, encoded slashes, NUL, invalid UTF-8, markup,
 /// CR/LF and length. None reaches the store.
 fn names(endpoint: &'static str, method: &str) -> Vec<Case> {
-    let segments: Vec<(&str, String)> = vec![
-        ("dot-dot", "..".into()),
-        ("encoded dot-dot", "%2e%2e".into()),
-        (
-            "traversal to the config",
-            "..%2F..%2Fconfig%2Fagent.toml".into(),
-        ),
-        (
-            "traversal to the authid file",
-            "..%2Fdata%2Fauthids%2Fdemo".into(),
-        ),
-        (
-            "upper-case encoded traversal",
-            "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd".into(),
-        ),
-        (
-            "double-encoded traversal",
-            "%252e%252e%252fetc%252fpasswd".into(),
-        ),
-        ("overlong UTF-8 slash", "..%C0%AF..%C0%AFetc".into()),
-        ("backslash traversal", "..%5C..%5Cetc".into()),
-        ("absolute path", "%2Fetc%2Fpasswd".into()),
-        ("name then encoded slash", "demo%2F..".into()),
-        ("trailing encoded slash", "demo%2F".into()),
-        ("hidden name", ".demo".into()),
-        ("trailing NUL", "demo%00".into()),
-        ("invalid UTF-8", "%FF%FE".into()),
-        ("non-ASCII", "d%C3%A9mo".into()),
-        ("upper case", "DEMO".into()),
-        ("trailing space", "demo%20".into()),
-        ("matrix parameter", "demo;x=1".into()),
-        ("script", pct(SCRIPT)),
-        ("CR/LF", pct(CRLF)),
-        ("10 KiB", "a".repeat(10 * 1024)),
-    ];
-    let mut cases: Vec<Case> = segments
+    let mut cases: Vec<Case> = oauth_e2e::payloads::path_segments()
         .into_iter()
         .map(|(name, segment)| {
             let request = RawRequest::new(method, format!("/v1/tokens/{segment}"));
@@ -460,47 +424,7 @@ fn unmatched() -> Vec<Case> {
 
 /// Bytes that are not an HTTP request.
 fn not_http() -> Vec<Case> {
-    let mut hello = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03".to_vec();
-    hello.extend((0..160u8).map(|i| i.wrapping_mul(37)));
-    let noise: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-        .collect();
-    let inputs: Vec<(&str, Vec<u8>)> = vec![
-        ("TLS ClientHello", hello),
-        ("4 KiB of noise", noise),
-        (
-            "blank lines, then garbage",
-            b"\r\n\r\n\r\n\r\nzq7hostile\r\n\r\n".to_vec(),
-        ),
-        ("method only", b"GET\r\n\r\n".to_vec()),
-        (
-            "unknown HTTP version",
-            b"GET /v1/status HTTP/9.9\r\n\r\n".to_vec(),
-        ),
-        (
-            "HTTP/2 preface",
-            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
-        ),
-        ("NUL bytes", vec![0; 1024]),
-        (
-            "header without a colon",
-            b"GET /v1/status HTTP/1.1\r\nzq7hostile\r\n\r\n".to_vec(),
-        ),
-        (
-            "NUL in a header",
-            b"GET /v1/status HTTP/1.1\r\nX-A: a\0b\r\n\r\n".to_vec(),
-        ),
-        (
-            "request line of 1 MiB",
-            [
-                b"GET /".as_slice(),
-                &vec![b'a'; 1 << 20],
-                b" HTTP/1.1\r\n\r\n",
-            ]
-            .concat(),
-        ),
-    ];
-    inputs
+    oauth_e2e::payloads::not_http("/v1/status")
         .into_iter()
         .map(|(name, bytes)| case("(not HTTP)", name, RawRequest::raw(bytes), Expect::Refused))
         .collect()
@@ -511,16 +435,6 @@ impl Case {
         self.needles.push(needle.as_bytes().to_vec());
         self
     }
-}
-
-/// Percent-encodes every byte but ASCII letters and digits.
-fn pct(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b.is_ascii_alphanumeric() {
-            true => char::from(b).to_string(),
-            false => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// How slow clients start their request, and how they finish it.

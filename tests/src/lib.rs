@@ -13,6 +13,7 @@ mod browser;
 mod chrome;
 mod database;
 mod logs;
+pub mod payloads;
 mod process_replica;
 pub mod raw_http;
 pub mod tally;

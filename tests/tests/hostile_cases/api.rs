@@ -1,8 +1,9 @@
 //! What the `/v1` API reads: JSON bodies and their content type, login ids in the path, poll
 //! secrets, and authids in the right header and in all the wrong places.
 
-use super::values::{hostile_segments, hostile_values};
+use super::values::hostile_values;
 use super::{query, Case, Expect, Fixture, SCRIPT};
+use oauth_e2e::payloads::path_segments;
 use oauth_e2e::raw_http::RawRequest;
 
 /// The API's cases.
@@ -90,7 +91,7 @@ fn poll(fixture: &Fixture) -> Vec<Case> {
     let endpoint = "POST /v1/logins/{id}/poll";
     let secret = format!("Bearer {}", fixture.poll_secret);
     let mut cases = Vec::new();
-    for (name, segment) in hostile_segments() {
+    for (name, segment) in path_segments() {
         let request =
             RawRequest::post(format!("/v1/logins/{segment}/poll")).header("Authorization", &secret);
         let case = Case::new(

@@ -10,16 +10,9 @@ mod pages;
 mod values;
 mod wire;
 
+pub use oauth_e2e::payloads::{pct, ATTRIBUTE, CRLF, MARK, SCRIPT};
 use oauth_e2e::raw_http::RawRequest;
 
-/// A marker inside every injected value, so a leak is easy to spot.
-pub const MARK: &str = "zq7hostile";
-/// Markup that must never come back unescaped.
-pub const SCRIPT: &str = "<script>alert('zq7hostile')</script>";
-/// An attribute breakout that must never come back unescaped.
-pub const ATTRIBUTE: &str = "\"><img src=x onerror=alert('zq7hostile')>";
-/// A CR/LF header injection.
-pub const CRLF: &str = "x\r\nX-Injected: zq7hostile\r\nSet-Cookie: zq7hostile=1";
 /// Another site, for open-redirect attempts.
 pub const EVIL: &str = "evil.example";
 /// Every query parameter any route reads.
@@ -180,20 +173,6 @@ pub fn all(fixture: &mut Fixture) -> Vec<Case> {
     cases.extend(compat::cases(fixture));
     cases.extend(wire::cases());
     cases
-}
-
-/// Percent-encodes every byte but ASCII letters, digits and `-._~`.
-pub fn pct(bytes: impl AsRef<[u8]>) -> String {
-    bytes
-        .as_ref()
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `name=value&...`, each value percent-encoded.

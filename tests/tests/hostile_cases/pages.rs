@@ -2,9 +2,10 @@
 //! `login_id` on `/login/{provider}`, and `state`, the browser cookie, `code` and the
 //! provider's `error` and `error_description` on the callback.
 
-use super::values::{hostile_segments, hostile_values};
+use super::values::hostile_values;
 use super::{query, Case, Effect, Expect, Fixture, SignIn, ATTRIBUTE, CRLF, EVIL};
 use super::{REDIRECT_PARAMS, SCRIPT};
+use oauth_e2e::payloads::path_segments;
 use oauth_e2e::raw_http::RawRequest;
 
 /// The pages' cases. Takes the browser sign-ins the callback cases use.
@@ -44,7 +45,7 @@ fn picker() -> Vec<Case> {
 fn login(fixture: &Fixture) -> Vec<Case> {
     let endpoint = "GET /login/{provider}";
     let mut cases = Vec::new();
-    for (name, segment) in hostile_segments() {
+    for (name, segment) in path_segments() {
         let request = RawRequest::get(format!("/login/{segment}"));
         let case = Case::new(
             endpoint,

@@ -82,55 +82,10 @@ fn unmatched() -> Vec<Case> {
 
 /// Bytes that are not an HTTP request, or not one of a version we speak.
 fn not_http() -> Vec<Case> {
-    let endpoint = "(not HTTP)";
-    let mut hello = b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03".to_vec();
-    hello.extend((0..160u8).map(|i| i.wrapping_mul(37)));
-    let noise: Vec<u8> = (0..4096u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-        .collect();
-    let inputs: Vec<(&str, Vec<u8>)> = vec![
-        ("TLS ClientHello", hello),
-        ("4 KiB of noise", noise),
-        (
-            "blank lines, then garbage",
-            b"\r\n\r\n\r\n\r\nzq7hostile\r\n\r\n".to_vec(),
-        ),
-        ("method only", b"GET\r\n\r\n".to_vec()),
-        (
-            "unknown HTTP version",
-            b"GET / HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(),
-        ),
-        (
-            "HTTP/2 preface",
-            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
-        ),
-        ("NUL bytes", vec![0; 1024]),
-        (
-            "header without a colon",
-            b"GET / HTTP/1.1\r\nHost x\r\nzq7hostile\r\n\r\n".to_vec(),
-        ),
-        (
-            "space before the colon",
-            b"GET / HTTP/1.1\r\nHost : x\r\n\r\n".to_vec(),
-        ),
-        (
-            "NUL in a header",
-            b"GET / HTTP/1.1\r\nHost: x\r\nX-AuthID: a\0b\r\n\r\n".to_vec(),
-        ),
-        (
-            "request line of 1 MiB",
-            [
-                b"GET /".as_slice(),
-                &vec![b'a'; 1 << 20],
-                b" HTTP/1.1\r\n\r\n",
-            ]
-            .concat(),
-        ),
-    ];
-    inputs
+    oauth_e2e::payloads::not_http("/")
         .into_iter()
         .map(|(name, bytes)| {
-            Case::new(endpoint, name, RawRequest::raw(bytes), Expect::Refused)
+            Case::new("(not HTTP)", name, RawRequest::raw(bytes), Expect::Refused)
                 .wire()
                 .needle(MARK)
         })
