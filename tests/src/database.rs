@@ -110,6 +110,21 @@ impl TestDatabase {
         }
     }
 
+    /// A reader of every row, on connections of the test's own, for repeated snapshots.
+    pub async fn row_reader(&self) -> RowReader {
+        match self {
+            Self::Sqlite(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .read_only(true);
+                RowReader::Sqlite(sqlx::SqlitePool::connect_with(options).await.unwrap())
+            }
+            Self::Postgres { url, .. } => {
+                RowReader::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+            }
+        }
+    }
+
     /// Every stored byte, for scanning: the SQLite file with its journal, or every column of
     /// every row of the broker's tables.
     pub async fn bytes(&self) -> Vec<u8> {
@@ -149,10 +164,72 @@ impl TestDatabase {
     }
 }
 
+/// Reads every row of the broker's tables (grants, logins, sign-ins) as text, in a fixed
+/// order: equal before and after a request means the request changed no stored data.
+pub enum RowReader {
+    /// On SQLite, read-only.
+    Sqlite(sqlx::SqlitePool),
+    /// On PostgreSQL.
+    Postgres(sqlx::PgPool),
+}
+
+impl RowReader {
+    /// One line per row, `table: value|value|...`.
+    pub async fn rows(&self) -> Vec<String> {
+        let mut rows = Vec::new();
+        for table in TABLES {
+            let sql = format!("SELECT * FROM {table} ORDER BY id");
+            match self {
+                Self::Sqlite(pool) => {
+                    let found = sqlx::query(&sql).fetch_all(pool).await.unwrap();
+                    rows.extend(found.iter().map(|row| render_row(table, row)));
+                }
+                Self::Postgres(pool) => {
+                    let found = sqlx::query(&sql).fetch_all(pool).await.unwrap();
+                    rows.extend(found.iter().map(|row| render_row(table, row)));
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// The tables that hold the broker's data (the rate-limit counters are not data).
+const TABLES: [&str; 3] = ["grants", "logins", "signins"];
+
+/// One row as `table: value|value|...`, each value as a number, hex bytes, text or NULL.
+fn render_row<R>(table: &str, row: &R) -> String
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i32>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let values: Vec<String> = (0..row.columns().len())
+        .map(|index| {
+            let value = if let Ok(value) = row.try_get::<Option<i64>, _>(index) {
+                value.map(|v| v.to_string())
+            } else if let Ok(value) = row.try_get::<Option<i32>, _>(index) {
+                value.map(|v| v.to_string())
+            } else if let Ok(value) = row.try_get::<Option<Vec<u8>>, _>(index) {
+                value.map(|v| v.iter().map(|b| format!("{b:02x}")).collect())
+            } else if let Ok(value) = row.try_get::<Option<String>, _>(index) {
+                value
+            } else {
+                Some("?".to_owned())
+            };
+            value.unwrap_or_else(|| "NULL".to_owned())
+        })
+        .collect();
+    format!("{table}: {}", values.join("|"))
+}
+
 async fn postgres_bytes(url: &str) -> Vec<u8> {
     let pool = sqlx::PgPool::connect(url).await.unwrap();
     let mut bytes = Vec::new();
-    for table in ["grants", "logins", "signins"] {
+    for table in TABLES {
         let rows = sqlx::query(&format!("SELECT * FROM {table}"))
             .fetch_all(&pool)
             .await

@@ -13,11 +13,16 @@ mod browser;
 mod chrome;
 mod database;
 mod logs;
+pub mod payloads;
 mod process_replica;
+pub mod raw_http;
+pub mod tally;
 
 pub use browser::{Browser, Page};
 pub use chrome::Chrome;
-pub use database::{postgres_reachable, postgres_selected, postgres_server, TestDatabase};
+pub use database::{
+    postgres_reachable, postgres_selected, postgres_server, RowReader, TestDatabase,
+};
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
 pub use process_replica::{serve_from_env as serve_replica_from_env, ProcessReplica};

@@ -3,6 +3,7 @@
 
 use super::{Daemon, DaemonError};
 use crate::transport::{self, Peer};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -71,11 +72,31 @@ struct TokenQuery {
     min_valid_secs: Option<u64>,
 }
 
+/// The account name from the path, if it is one an account can have.
+fn account_name(name: Result<Path<String>, PathRejection>) -> Option<String> {
+    name.ok()
+        .map(|Path(name)| name)
+        .filter(|name| crate::config::check_account_name(name).is_ok())
+}
+
+/// The refusal of a name no account can have. It does not echo the name: that may be anything
+/// a client sent, such as a path or markup.
+fn bad_name() -> Response {
+    error(
+        ErrorCode::BadRequest,
+        "not a valid account name: use letters, digits, '-', '_' and '.' \
+         (at most 64, not starting with '.')",
+    )
+}
+
 async fn token(
     State(daemon): State<Daemon>,
-    Path(name): Path<String>,
-    query: Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>,
+    name: Result<Path<String>, PathRejection>,
+    query: Result<Query<TokenQuery>, QueryRejection>,
 ) -> Response {
+    let Some(name) = account_name(name) else {
+        return bad_name();
+    };
     let Ok(Query(query)) = query else {
         return error(
             ErrorCode::BadRequest,
@@ -97,7 +118,13 @@ async fn token(
     }
 }
 
-async fn forget(State(daemon): State<Daemon>, Path(name): Path<String>) -> Response {
+async fn forget(
+    State(daemon): State<Daemon>,
+    name: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Some(name) = account_name(name) else {
+        return bad_name();
+    };
     match daemon.forget_token(&name) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(error) => error.into_response(),

@@ -1,10 +1,11 @@
 //! The JSON API under `/v1`, plus health, readiness and metrics.
 
 use super::error::ApiError;
-use super::extract::{bearer, body_bytes, client_addr, json};
+use super::extract::{bearer, body_bytes, client_addr, json, require_json};
 use crate::crypto::authid::Authid;
 use crate::service::{Broker, PollOutcome, ServiceError};
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,10 +14,15 @@ use oauth_protocol::{CreateLoginRequest, PollResponse, PollStatus, TokenRequest}
 use std::net::IpAddr;
 
 /// `POST /v1/logins`.
-pub async fn create_login(State(broker): State<Broker>, body: Body) -> Result<Response, ApiError> {
+pub async fn create_login(
+    State(broker): State<Broker>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let bytes = body_bytes(body).await?.ok_or_else(|| {
         ApiError::bad_request("send a JSON body like {\"provider\":\"onedrive\"}")
     })?;
+    require_json(&headers)?;
     let request: CreateLoginRequest = json(&bytes)?;
     let login = broker.create_login(&request.provider).await?;
     Ok((StatusCode::CREATED, Json(login)).into_response())
@@ -25,7 +31,7 @@ pub async fn create_login(State(broker): State<Broker>, body: Body) -> Result<Re
 /// `POST /v1/logins/{login_id}/poll`.
 pub async fn poll_login(
     State(broker): State<Broker>,
-    Path(login_id): Path<String>,
+    login_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let secret = bearer(&headers).ok_or_else(|| {
@@ -34,6 +40,10 @@ pub async fn poll_login(
             "send the poll secret as `Authorization: Bearer <poll_secret>`",
         )
     })?;
+    // An id that is not even UTF-8 is one no login has.
+    let Ok(Path(login_id)) = login_id else {
+        return Err(ServiceError::NotFound("no pending sign-in with this id".into()).into());
+    };
     match broker.poll_login(&login_id, &secret).await? {
         PollOutcome::Pending => {
             let body = PollResponse::Pending {
@@ -61,7 +71,10 @@ pub async fn token(
     let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
     let authid = authenticate(&broker, addr, &headers).await?;
     let request: TokenRequest = match body_bytes(body).await? {
-        Some(bytes) => json(&bytes)?,
+        Some(bytes) => {
+            require_json(&headers)?;
+            json(&bytes)?
+        }
         None => TokenRequest::default(),
     };
 

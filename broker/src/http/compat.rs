@@ -162,24 +162,27 @@ pub async fn fetch(State(broker): State<Broker>, RawQuery(query): RawQuery) -> R
         }
         other => other.map(str::to_owned),
     };
-    let reply = match params.token.as_deref().filter(|t| token_ok(t)) {
-        None => FetchReply::Error {
+    // No Duplicati client sends a token like that: a plain 400, unlike the 200 `{"error"}`
+    // its clients expect for an unknown or expired token.
+    let Some(token) = params.token.as_deref().filter(|t| token_ok(t)) else {
+        let error = FetchReply::Error {
             error: "missing or malformed token",
+        };
+        return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+    };
+    let reply = match broker.fetch(token).await {
+        Ok(PollOutcome::Pending) => FetchReply::Wait { wait: "Not ready" },
+        Ok(PollOutcome::Done { authid, .. }) => FetchReply::Ready {
+            authid: authid.to_string(),
         },
-        Some(token) => match broker.fetch(token).await {
-            Ok(PollOutcome::Pending) => FetchReply::Wait { wait: "Not ready" },
-            Ok(PollOutcome::Done { authid, .. }) => FetchReply::Ready {
-                authid: authid.to_string(),
-            },
-            Err(ServiceError::Internal(detail)) => {
-                tracing::error!(error = %detail, "fetch failed");
-                FetchReply::Error {
-                    error: "internal error; try again",
-                }
+        Err(ServiceError::Internal(detail)) => {
+            tracing::error!(error = %detail, "fetch failed");
+            FetchReply::Error {
+                error: "internal error; try again",
             }
-            Err(_) => FetchReply::Error {
-                error: "unknown or expired token; sign in again",
-            },
+        }
+        Err(_) => FetchReply::Error {
+            error: "unknown or expired token; sign in again",
         },
     };
     let json = serde_json::to_string(&reply).unwrap_or_default();

@@ -58,6 +58,23 @@ pub async fn body_bytes(body: Body) -> Result<Option<axum::body::Bytes>, ApiErro
     Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
 }
 
+/// Refuses a body not declared as `application/json`. Besides saying what went wrong, this
+/// keeps the JSON API out of reach of cross-site forms: a page can post `text/plain` or a form
+/// to any site without asking, but not `application/json`.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::trim);
+    match essence {
+        Some(essence) if essence.eq_ignore_ascii_case("application/json") => Ok(()),
+        _ => Err(ApiError::bad_request(
+            "send the body as JSON, with `Content-Type: application/json`",
+        )),
+    }
+}
+
 /// Parses a JSON object, describing the problem without echoing the input. Anything else is
 /// refused up front: serde would read the array `["demo"]` as the struct `{"provider":"demo"}`.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -2,6 +2,7 @@
 
 use crate::service::{Broker, CallbackParams, SignInDone, SignInError};
 use askama::Template;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -128,10 +129,14 @@ pub struct LoginQuery {
 /// `GET /login/{provider}[?login_id=ID]`: redirects to the provider.
 pub async fn login(
     State(broker): State<Broker>,
-    Path(provider): Path<String>,
+    provider: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     jar: CookieJar,
 ) -> Response {
+    // A name that is not even UTF-8 is no provider's.
+    let Ok(Path(provider)) = provider else {
+        return error_page(&SignInError::UnknownProvider);
+    };
     let query: LoginQuery =
         serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let existing = jar.get(BROWSER_COOKIE).map(|c| c.value().to_owned());

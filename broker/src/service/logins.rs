@@ -34,6 +34,16 @@ fn fetch_login_id(token: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether `login_id` could be one this broker made (a random token, or a Duplicati fetch id).
+/// Anything else is unknown without asking the store, which keeps bytes such as NUL, which
+/// PostgreSQL refuses in text, away from it.
+pub(super) fn login_id_ok(login_id: &str) -> bool {
+    (1..=64).contains(&login_id.len())
+        && login_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn poll_hash(poll_secret: &str) -> [u8; 32] {
     hash("oauth-broker poll secret v1", &[poll_secret.as_bytes()])
 }
@@ -105,6 +115,9 @@ impl Broker {
     ) -> Result<PollOutcome, ServiceError> {
         let not_found =
             || ServiceError::NotFound("no pending sign-in with this id and poll secret".into());
+        if !login_id_ok(login_id) {
+            return Err(not_found());
+        }
         let row = self
             .inner
             .store

@@ -222,6 +222,9 @@ impl Broker {
     }
 
     async fn check_login_open(&self, login_id: &str, provider: &str) -> Result<(), SignInError> {
+        if !super::logins::login_id_ok(login_id) {
+            return Err(SignInError::UnknownLogin);
+        }
         let login = self
             .inner
             .store
