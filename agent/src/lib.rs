@@ -5,6 +5,7 @@
 //! `main.rs` parses the command line; the commands live in [`commands`], the daemon in
 //! [`daemon`], and tests run a daemon in-process with [`daemon::run`]'s pieces.
 
+pub mod activation;
 pub mod broker;
 pub mod clock;
 pub mod commands;
@@ -12,5 +13,6 @@ pub mod config;
 pub mod daemon;
 pub mod local;
 pub mod paths;
+pub mod service;
 pub mod store;
 pub mod transport;

@@ -36,6 +36,12 @@ pub enum LocalError {
     /// No daemon listens on the socket.
     #[error("no oauth-agent daemon is running on {0}; start one with `oauth-agent daemon`")]
     NotRunning(String),
+    /// The socket's permissions keep this user out.
+    #[error(
+        "you may not use the oauth-agent daemon on {0}; for the system-wide agent, ask an \
+         administrator to add you to the group oauth-agent-clients (then log in again)"
+    )]
+    Denied(String),
     /// The daemon could not be started.
     #[error("could not start the oauth-agent daemon: {0}")]
     Autostart(String),
@@ -111,9 +117,13 @@ async fn exchange(socket: &Path, method: &str, path: &str) -> Result<Reply, Loca
             reason: error.to_string(),
         }
     };
-    let io = transport::connect(socket)
-        .await
-        .map_err(|_| LocalError::NotRunning(socket.display().to_string()))?;
+    let io = transport::connect(socket).await.map_err(|e| {
+        let socket = socket.display().to_string();
+        match e.kind() {
+            std::io::ErrorKind::PermissionDenied => LocalError::Denied(socket),
+            _ => LocalError::NotRunning(socket),
+        }
+    })?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
             .await
@@ -219,11 +229,18 @@ fn start_daemon(socket: &Path, daemon_args: &[String]) -> Result<(), LocalError>
         .stderr(stderr);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    #[cfg(windows)]
+    std::os::windows::process::CommandExt::creation_flags(&mut command, DETACHED_FLAGS);
     command
         .spawn()
         .map(drop)
         .map_err(|e| LocalError::Autostart(e.to_string()))
 }
+
+/// Windows process creation flags for a daemon with no console window of its own, outside the
+/// starter's Ctrl-C group: `CREATE_NO_WINDOW | CREATE_NEW_PROCESS_GROUP`.
+#[cfg(windows)]
+const DETACHED_FLAGS: u32 = 0x0800_0000 | 0x0000_0200;
 
 /// Where an autostarted daemon writes its log.
 pub fn daemon_log_file() -> PathBuf {

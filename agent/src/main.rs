@@ -1,10 +1,13 @@
 //! `oauth-agent`: the command line. Each subcommand is a thin call into the library.
 
 use clap::{Parser, Subcommand};
+use oauth_agent::activation::Inherited;
+use oauth_agent::commands::service::ServiceAction;
 use oauth_agent::commands::{self, git_credential::Action, login::LoginArgs, Context, Failure};
+use oauth_agent::config::AgentConfig;
 use oauth_agent::daemon::DaemonOptions;
-use oauth_agent::store::{SecretStore, StoreKind};
-use oauth_agent::{config::AgentConfig, paths};
+use oauth_agent::paths;
+use oauth_agent::store::StoreKind;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,15 +21,13 @@ struct Cli {
     /// The daemon's socket (Unix) or pipe (Windows).
     #[arg(long, global = true, env = paths::SOCKET_ENV)]
     socket: Option<PathBuf>,
-    /// Where authids are kept.
-    #[arg(
-        long,
-        global = true,
-        env = "OAUTH_AGENT_STORE",
-        value_enum,
-        default_value = "keyring"
-    )]
-    store: StoreKind,
+    /// Where authids are kept [default: keyring; file with --system].
+    #[arg(long, global = true, env = "OAUTH_AGENT_STORE", value_enum)]
+    store: Option<StoreKind>,
+    /// Use the machine's system-wide agent (socket /run/oauth-agent/agent.sock, config in
+    /// /etc/oauth-agent, authids in /var/lib/oauth-agent) instead of your own.
+    #[arg(long, global = true, env = paths::SYSTEM_ENV)]
+    system: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,8 +51,12 @@ enum Command {
         #[arg(long = "git-host")]
         git_hosts: Vec<String>,
     },
-    /// Run the local token service in the foreground.
-    Daemon,
+    /// Run the local token service in the foreground (on the socket systemd passes, if any).
+    Daemon {
+        /// Start it detached in the background instead, unless one already answers.
+        #[arg(long)]
+        background: bool,
+    },
     /// Print an access token for NAME.
     Token {
         /// The account name.
@@ -83,19 +88,29 @@ enum Command {
         #[arg(value_enum)]
         action: Action,
     },
+    /// Install, remove or inspect the agent as a service (systemd, launchd, Windows logon).
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let ctx = Context {
-        broker: cli.broker,
-        socket: cli.socket.unwrap_or_else(paths::default_socket),
-        store: SecretStore::new(cli.store, paths::data_dir()),
-        config_path: paths::config_file(),
+    let ctx = Context::new(cli.broker, cli.socket, cli.store, cli.system);
+    // Before the runtime's threads exist: taking the passed socket edits the environment.
+    let inherited = match &cli.command {
+        Command::Daemon { background: false } => Inherited::from_env().map_err(Failure::from),
+        _ => Ok(Inherited::default()),
     };
-    match dispatch(&ctx, cli.command).await {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::general(format!("cannot start the async runtime: {e}")));
+    let result = match (inherited, runtime) {
+        (Ok(inherited), Ok(runtime)) => runtime.block_on(dispatch(&ctx, cli.command, inherited)),
+        (Err(failure), _) | (_, Err(failure)) => Err(failure),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { code, message }) => {
             eprintln!("oauth-agent: {message}");
@@ -104,7 +119,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(ctx: &Context, command: Command) -> Result<(), Failure> {
+async fn dispatch(ctx: &Context, command: Command, inherited: Inherited) -> Result<(), Failure> {
     match command {
         Command::Login {
             name,
@@ -122,13 +137,15 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), Failure> {
             };
             commands::login::run(ctx, &args).await
         }
-        Command::Daemon => {
+        Command::Daemon { background: true } => commands::daemon::start_background(ctx).await,
+        Command::Daemon { background: false } => {
             let _ = AgentConfig::load(&ctx.config_path)?;
             let options = DaemonOptions {
                 broker_override: ctx.broker.clone(),
                 ..DaemonOptions::default()
             };
-            commands::daemon::run(ctx, options, commands::daemon::shutdown_signal()).await
+            let shutdown = commands::daemon::shutdown_signal();
+            commands::daemon::run(ctx, options, inherited, shutdown).await
         }
         Command::Token {
             name,
@@ -139,6 +156,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), Failure> {
         Command::Status { json } => commands::status::run(ctx, json).await,
         Command::Logout { name } => commands::logout::run(ctx, &name).await,
         Command::GitCredential { action } => commands::git_credential::run(ctx, action).await,
+        Command::Service { action } => commands::service::run(ctx, action).await,
     }
 }
 

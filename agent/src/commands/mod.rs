@@ -8,10 +8,12 @@ pub mod daemon;
 pub mod git_credential;
 pub mod login;
 pub mod logout;
+pub mod service;
 pub mod status;
 pub mod token;
 
 use crate::local::{self, Reply};
+use crate::paths::{self, Scope};
 use crate::store::{SecretStore, StoreKind};
 use oauth_protocol::{ErrorBody, ErrorCode};
 use std::path::PathBuf;
@@ -27,9 +29,33 @@ pub struct Context {
     pub store: SecretStore,
     /// The config file.
     pub config_path: PathBuf,
+    /// The system-wide agent (`--system`): the service manager starts its daemon, so commands
+    /// never start one themselves.
+    pub system: bool,
 }
 
 impl Context {
+    /// The context the global options describe: `--system` picks the system-wide agent's
+    /// socket, config, data directory and (unless `store` says otherwise) the file store.
+    pub fn new(
+        broker: Option<String>,
+        socket: Option<PathBuf>,
+        store: Option<StoreKind>,
+        system: bool,
+    ) -> Self {
+        let (scope, default_store) = match system {
+            true => (Scope::System, StoreKind::File),
+            false => (Scope::User, StoreKind::Keyring),
+        };
+        Self {
+            broker,
+            socket: socket.unwrap_or_else(|| paths::default_socket_in(scope)),
+            store: SecretStore::new(store.unwrap_or(default_store), paths::data_dir_in(scope)),
+            config_path: paths::config_file_in(scope),
+            system,
+        }
+    }
+
     /// Arguments that give an autostarted daemon the same store and broker.
     pub fn daemon_args(&self) -> Vec<String> {
         let mut args = vec!["--store".to_owned()];
@@ -97,14 +123,17 @@ pub async fn ask(
     path: &str,
     autostart: bool,
 ) -> Result<Reply, Failure> {
-    let reply = if autostart {
+    let reply = if autostart && !ctx.system {
         local::request_or_start(&ctx.socket, method, path, &ctx.daemon_args()).await
     } else {
         local::request(&ctx.socket, method, path).await
     };
-    reply.map_err(|e| Failure {
-        code: 4,
-        message: e.to_string(),
+    reply.map_err(|e| match e {
+        local::LocalError::Denied(_) => Failure::general(e.to_string()),
+        _ => Failure {
+            code: 4,
+            message: e.to_string(),
+        },
     })
 }
 

@@ -34,6 +34,9 @@ pub struct DaemonOptions {
     pub max_backoff: Duration,
     /// Broker URL for every account (`--broker`), instead of each account's own.
     pub broker_override: Option<String>,
+    /// A group admitted besides `allowed_gids`: the group of a socket the service manager
+    /// passed with group read and write (see [`crate::activation::socket_group`]).
+    pub socket_group: Option<u32>,
 }
 
 impl Default for DaemonOptions {
@@ -43,6 +46,7 @@ impl Default for DaemonOptions {
             tick: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             broker_override: None,
+            socket_group: None,
         }
     }
 }
@@ -187,10 +191,13 @@ impl Daemon {
         }
     }
 
-    /// The socket access lists from the config.
+    /// Who may use the socket besides the daemon's own user: the config's `allowed_uids`, and
+    /// its `allowed_gids` plus the passed socket's group.
     pub fn access_lists(&self) -> (Vec<u32>, Vec<u32>) {
         let config = self.config();
-        (config.allowed_uids.clone(), config.allowed_gids.clone())
+        let mut gids = config.allowed_gids.clone();
+        gids.extend(self.inner.options.socket_group);
+        (config.allowed_uids.clone(), gids)
     }
 
     fn config(&self) -> std::sync::MutexGuard<'_, AgentConfig> {

@@ -8,5 +8,8 @@ mod windows;
 
 #[cfg(unix)]
 pub use unix::{allowed, bind, connect, serve, Peer};
+/// A bound socket the daemon accepts connections on.
+#[cfg(unix)]
+pub type Listener = tokio::net::UnixListener;
 #[cfg(windows)]
-pub use windows::{allowed, bind, connect, serve, Peer};
+pub use windows::{allowed, bind, connect, serve, Peer, PipeListener as Listener};

@@ -4,6 +4,9 @@
 //! "the broker is down".
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(unix)]
+pub mod activation;
+
 use oauth_agent::clock::Clock;
 use oauth_agent::config::{Account, AgentConfig};
 use oauth_agent::daemon::{Daemon, DaemonOptions};
