@@ -209,7 +209,11 @@ fn healthcheck_succeeds_against_a_running_broker_and_fails_without_one() {
             .unwrap()
     };
     let up = healthcheck(&format!("{url}/healthz"));
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
 
     // A port that was free a moment ago: nothing answers there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -34,14 +34,21 @@ fn example_config_reads_its_secrets_from_the_credentials_directory() {
 
     let ok = check_config(Some(credentials.path()));
     let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(stdout.contains("onedrive"), "{stdout}");
 
     std::fs::remove_file(credentials.path().join("onedrive-client-secret")).unwrap();
     let missing_secret = check_config(Some(credentials.path()));
     let stderr = String::from_utf8_lossy(&missing_secret.stderr);
     assert!(!missing_secret.status.success());
-    assert!(stderr.contains("providers.onedrive.client_secret_file"), "{stderr}");
+    assert!(
+        stderr.contains("providers.onedrive.client_secret_file"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod chrome;
 mod database;
 mod logs;
 mod process_replica;
+pub mod tools;
 
 pub use browser::{Browser, Page};
 pub use chrome::Chrome;

@@ -77,7 +77,11 @@ mod tests {
         let empty = expand("x", "${CREDENTIALS_DIRECTORY}/k".into(), dir(""));
         assert!(empty.is_err());
 
-        let other = expand("providers.a.client_secret_file", "${HOME}/s".into(), dir("/c"));
+        let other = expand(
+            "providers.a.client_secret_file",
+            "${HOME}/s".into(),
+            dir("/c"),
+        );
         let other = other.unwrap_err().to_string();
         assert!(other.contains("providers.a.client_secret_file"), "{other}");
     }
