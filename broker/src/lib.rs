@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod dev;
+pub mod healthcheck;
 pub mod http;
 pub mod logging;
 pub mod metrics;

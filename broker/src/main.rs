@@ -45,6 +45,15 @@ enum Command {
         #[arg(long, env = config::CONFIG_ENV, default_value = "broker.toml")]
         config: PathBuf,
     },
+    /// Exit 0 when a running broker answers on /healthz (for container health checks).
+    Healthcheck {
+        /// The URL to ask; default: /healthz at the configuration's `listen` address.
+        #[arg(long)]
+        url: Option<String>,
+        /// The configuration file, read only when --url is not given.
+        #[arg(long, env = config::CONFIG_ENV, default_value = "broker.toml")]
+        config: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -68,6 +77,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig { config } => check_config(config),
+        Command::Healthcheck { url, config } => {
+            let url = oauth_broker::healthcheck::target(url, &config)?;
+            Ok(oauth_broker::healthcheck::probe(&url).await?)
+        }
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             oauth_broker::store::Store::connect(&config.database_url).await?;

@@ -1,4 +1,4 @@
-//! The `oauth-broker` binary itself: `dev` end to end, `gen-key`, `check-config`.
+//! The `oauth-broker` binary itself: `dev` end to end, `gen-key`, `check-config`, `healthcheck`.
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 use std::io::{BufRead, BufReader};
@@ -196,6 +196,36 @@ fn check_config_accepts_a_good_file_and_names_the_mistake_in_a_bad_one() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(named), "expected `{named}` in: {stderr}");
     }
+}
+
+#[test]
+fn healthcheck_succeeds_against_a_running_broker_and_fails_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_dev, url) = start_dev(dir.path());
+    let healthcheck = |url: &str| {
+        Command::new(BIN)
+            .args(["healthcheck", "--url", url])
+            .output()
+            .unwrap()
+    };
+    let up = healthcheck(&format!("{url}/healthz"));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    // A port that was free a moment ago: nothing answers there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_url = format!("http://{}/healthz", closed.local_addr().unwrap());
+    drop(closed);
+    let down = healthcheck(&closed_url);
+    assert!(!down.status.success());
+    assert!(String::from_utf8_lossy(&down.stderr).contains("no answer"));
+
+    let missing = healthcheck(&format!("{url}/no-such-page"));
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"));
 }
 
 fn location(response: &reqwest::Response) -> String {

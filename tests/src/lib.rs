@@ -17,6 +17,7 @@ pub mod payloads;
 mod process_replica;
 pub mod raw_http;
 pub mod tally;
+pub mod tools;
 
 pub use browser::{Browser, Page};
 pub use chrome::Chrome;

@@ -5,10 +5,12 @@
 //! then checks every value, fills presets in, reads client secrets from their files or
 //! environment variables, and produces a [`Config`] in which nothing is half-checked.
 
+mod paths;
 mod presets;
 mod raw;
 mod secret;
 
+pub use paths::CREDENTIALS_DIRECTORY_ENV;
 pub use presets::{preset, DUPLICATI_TYPES, PRESET_NAMES};
 pub use raw::{RawCompat, RawConfig, RawProvider};
 pub use secret::ClientSecret;
@@ -200,9 +202,14 @@ impl Config {
         let public_url = parse_public_url(raw.public_url.as_deref())?;
         let database_url = check_database_url(raw.database_url)?;
         let master_key = match raw.master_key_file {
-            Some(path) => MasterKeySource::File(path),
+            Some(path) => MasterKeySource::File(paths::secret_path("master_key_file", path)?),
             None => MasterKeySource::Env,
         };
+        let previous_master_keys = raw
+            .previous_master_key_files
+            .into_iter()
+            .map(|path| paths::secret_path("previous_master_key_files", path))
+            .collect::<Result<_, _>>()?;
 
         let mut providers = BTreeMap::new();
         for (name, provider) in raw.providers {
@@ -218,7 +225,7 @@ impl Config {
             database_url,
             database_max_connections: raw.database_max_connections.unwrap_or(16).clamp(2, 1000),
             master_key,
-            previous_master_keys: raw.previous_master_key_files,
+            previous_master_keys,
             providers,
             reap_after: Duration::from_secs(u64::from(raw.reap_after_days.unwrap_or(365)) * 86_400),
             provider_timeout: Duration::from_secs(raw.provider_timeout_secs.unwrap_or(20).max(1)),

@@ -36,7 +36,8 @@ impl ClientSecret {
         }
 
         let value = Zeroizing::new(if let Some(path) = &raw.client_secret_file {
-            std::fs::read_to_string(path).map_err(|e| {
+            let path = super::paths::secret_path(&format!("{key}_file"), path.clone())?;
+            std::fs::read_to_string(&path).map_err(|e| {
                 ConfigError::invalid(
                     format!("{key}_file"),
                     format!("cannot read {}: {e}", path.display()),
