@@ -58,6 +58,7 @@ async fn serve_inherited(
         .set_nonblocking(true)
         .and_then(|()| tokio::net::UnixListener::from_std(listener))
         .map_err(|e| Failure::general(format!("cannot serve the passed socket {socket}: {e}")))?;
+    let listener = crate::transport::Listener::inherited(listener);
     serve_on(new_daemon(ctx, options), listener, shutdown).await
 }
 

@@ -7,9 +7,6 @@ mod unix;
 mod windows;
 
 #[cfg(unix)]
-pub use unix::{allowed, bind, connect, serve, Peer};
-/// A bound socket the daemon accepts connections on.
-#[cfg(unix)]
-pub type Listener = tokio::net::UnixListener;
+pub use unix::{allowed, bind, connect, serve, Listener, Peer};
 #[cfg(windows)]
 pub use windows::{allowed, bind, connect, serve, Peer, PipeListener as Listener};

@@ -48,10 +48,21 @@ pub async fn connect(path: &Path) -> io::Result<UnixStream> {
 }
 
 /// A bound socket and the lock that says its daemon is alive; both last until it is dropped.
+/// A socket passed by a service manager has no lock: the manager owns the socket file.
 #[derive(Debug)]
 pub struct Listener {
     socket: UnixListener,
-    _lock: Flock<File>,
+    _lock: Option<Flock<File>>,
+}
+
+impl Listener {
+    /// A listening socket the daemon did not bind itself (socket activation).
+    pub fn inherited(socket: UnixListener) -> Self {
+        Self {
+            socket,
+            _lock: None,
+        }
+    }
 }
 
 /// Binds the socket at `path`. A socket left by a dead daemon is replaced; a live one means
@@ -74,7 +85,7 @@ pub async fn bind(path: &Path, private_dir: bool, group_access: bool) -> io::Res
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
     Ok(Listener {
         socket,
-        _lock: lock,
+        _lock: Some(lock),
     })
 }
 
