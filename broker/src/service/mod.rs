@@ -52,6 +52,9 @@ pub enum ServiceError {
     /// The sign-in expired.
     #[error("the sign-in expired")]
     Expired,
+    /// The database is unreachable, locked or full for now; logged, never shown.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A fault of the broker itself; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,7 +62,11 @@ pub enum ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        if error.is_unavailable() {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.to_string())
+        }
     }
 }
 
