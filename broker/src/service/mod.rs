@@ -8,12 +8,14 @@ mod grant;
 mod limits;
 mod locks;
 mod logins;
+mod pending;
 mod reaper;
 mod signin;
 mod tokens;
 
 pub use limits::{spawn_limit_sync, RateLimits};
 pub use logins::PollOutcome;
+pub use pending::spawn_pending_flush;
 pub use reaper::spawn_reaper;
 pub use signin::{CallbackParams, SignInDone, SignInError, SignInStart};
 
@@ -60,6 +62,20 @@ pub enum ServiceError {
     Internal(String),
 }
 
+impl ServiceError {
+    /// A copy of an error that says "retry later" (the provider or the database is down), for
+    /// requests that queued behind the one that met it; `None` for any other error.
+    fn retry_later_copy(&self) -> Option<Self> {
+        match self {
+            Self::Provider(error @ ProviderError::Unavailable { .. }) => {
+                Some(Self::Provider(error.clone()))
+            }
+            Self::Unavailable(detail) => Some(Self::Unavailable(detail.clone())),
+            _ => None,
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         if error.is_unavailable() {
@@ -84,6 +100,7 @@ struct Inner {
     client: ProviderClient,
     clock: Clock,
     locks: locks::RefreshLocks,
+    pending: pending::PendingWrites,
     limits: RateLimits,
     metrics: Metrics,
 }
@@ -105,6 +122,7 @@ impl Broker {
             client,
             clock,
             locks: locks::RefreshLocks::default(),
+            pending: pending::PendingWrites::default(),
             limits,
             metrics: Metrics::default(),
         };
