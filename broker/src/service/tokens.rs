@@ -18,6 +18,10 @@ const TOUCH_EVERY_SECS: i64 = 86_400;
 /// The window of the shared refresh quota.
 const REFRESH_WINDOW_SECS: i64 = 3600;
 
+/// How far the clock that cached a token and the one reading it may disagree (another
+/// replica's, or this one after a small step) before the token's age counts as unknown.
+const CLOCK_SKEW_SECS: i64 = 60;
+
 impl Broker {
     /// An access token valid for at least `min_valid_secs` (default 300, capped at half the
     /// token's lifetime), from the cache or by refreshing at the provider.
@@ -94,8 +98,13 @@ impl Broker {
         let now = self.inner.clock.now();
         let needed = min_valid.min(access.lifetime / 2);
         let remaining = access.expires_at.saturating_sub(now);
+        let lifetime = i64::try_from(access.lifetime).unwrap_or(i64::MAX);
+        // More left than the token's whole lifetime means the clock went back since it was
+        // cached (or a replica's clock ran ahead): its real age is unknown, so refresh rather
+        // than serve a token that may be dead.
         if row.reauth_required_at.is_some()
             || remaining <= i64::try_from(needed).unwrap_or(i64::MAX)
+            || remaining > lifetime.saturating_add(CLOCK_SKEW_SECS)
         {
             return None;
         }
@@ -306,11 +315,14 @@ fn response(
     provider: &str,
     now: i64,
 ) -> TokenResponse {
+    // Never promise more than the token's lifetime, whatever the clock did.
+    let lifetime = i64::try_from(access.lifetime).unwrap_or(i64::MAX);
+    let expires_at = access.expires_at.min(now.saturating_add(lifetime));
     TokenResponse {
         access_token: access.token.clone(),
         token_type: access.token_type.clone(),
-        expires_in: u64::try_from(access.expires_at - now).unwrap_or(0),
-        expires_at: rfc3339(access.expires_at),
+        expires_in: u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0),
+        expires_at: rfc3339(expires_at),
         scope: secrets.scope.clone(),
         provider: provider.to_owned(),
     }
