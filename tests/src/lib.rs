@@ -14,6 +14,7 @@ mod chrome;
 mod database;
 mod logs;
 mod process_replica;
+mod tcp_proxy;
 
 pub use browser::{Browser, Page};
 pub use chrome::Chrome;
@@ -21,6 +22,7 @@ pub use database::{postgres_reachable, postgres_selected, postgres_server, TestD
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
 pub use process_replica::ProcessReplica;
+pub use tcp_proxy::TcpProxy;
 
 use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};
@@ -40,6 +42,7 @@ pub struct BrokerBuilder {
     provider: RawProvider,
     configure: Vec<ConfigChange>,
     postgres: bool,
+    sqlite: bool,
 }
 
 impl BrokerBuilder {
@@ -57,6 +60,7 @@ impl BrokerBuilder {
             provider: raw,
             configure: Vec::new(),
             postgres: false,
+            sqlite: false,
         }
     }
 
@@ -72,6 +76,12 @@ impl BrokerBuilder {
         self
     }
 
+    /// Uses a SQLite file whatever `OAUTH_TEST_DATABASE` says.
+    pub fn sqlite(mut self) -> Self {
+        self.sqlite = true;
+        self
+    }
+
     /// Changes the broker's configuration before it starts.
     pub fn config(mut self, change: impl FnOnce(&mut RawConfig) + Send + 'static) -> Self {
         self.configure.push(Box::new(change));
@@ -82,7 +92,11 @@ impl BrokerBuilder {
     pub async fn start(self) -> TestBroker {
         let provider = FakeProvider::spawn(self.fake.clone()).await;
         let dir = tempfile::tempdir().unwrap();
-        let database = TestDatabase::create(dir.path(), self.postgres).await;
+        let database = if self.sqlite {
+            TestDatabase::sqlite(dir.path())
+        } else {
+            TestDatabase::create(dir.path(), self.postgres).await
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
 

@@ -49,6 +49,15 @@ impl ProcessReplica {
         assert_eq!(self.stdout.next().unwrap().unwrap(), "ok");
     }
 
+    /// Limits the size of files the replica may write (`None`: no limit); a write past the
+    /// limit fails, as on a full disk. Waits until the limit is in place.
+    pub fn limit_file_size(&mut self, bytes: Option<u64>) {
+        let limit = bytes.map_or_else(|| "unlimited".to_owned(), |bytes| bytes.to_string());
+        writeln!(self.stdin, "fsize {limit}").unwrap();
+        self.stdin.flush().unwrap();
+        assert_eq!(self.stdout.next().unwrap().unwrap(), "ok");
+    }
+
     /// SIGKILL, as a crash or an OOM kill would.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
