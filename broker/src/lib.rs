@@ -67,10 +67,20 @@ pub async fn run(
         app = app.merge(extra);
     }
     let reaper = service::spawn_reaper(broker.clone());
-    let limit_sync = service::spawn_limit_sync(broker);
+    let limit_sync = service::spawn_limit_sync(broker.clone());
+    let pending_flush = service::spawn_pending_flush(broker.clone());
     let served = http::serve(listener, http::harden(app), shutdown).await;
     reaper.abort();
     limit_sync.abort();
+    pending_flush.abort();
+    let unsaved = broker.flush_all_pending().await;
+    if unsaved > 0 {
+        tracing::error!(
+            grants = unsaved,
+            "stopping with refreshed grants the database never took; at providers that rotate \
+             refresh tokens these grants need a new sign-in"
+        );
+    }
     served
 }
 

@@ -29,7 +29,9 @@ pub enum ErrorCode {
     UnknownAccount,
     /// The caller is not allowed to use this service (HTTP 403, agent only).
     Forbidden,
-    /// A fault inside the server; the details are in its log, never in the body (HTTP 500).
+    /// A fault inside the server; the details are in its log, never in the body (HTTP 500, or
+    /// 503 with `Retry-After` for a fault that passes by itself, such as the broker's database
+    /// being unreachable).
     ServerError,
 }
 

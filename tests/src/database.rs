@@ -64,6 +64,11 @@ impl TestDatabase {
         }
     }
 
+    /// A SQLite file in `dir`, whatever `OAUTH_TEST_DATABASE` says.
+    pub fn sqlite(dir: &std::path::Path) -> Self {
+        Self::Sqlite(dir.join("broker.db"))
+    }
+
     /// The broker's `database_url`.
     pub fn url(&self) -> String {
         match self {

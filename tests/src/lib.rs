@@ -17,6 +17,7 @@ pub mod payloads;
 mod process_replica;
 pub mod raw_http;
 pub mod tally;
+mod tcp_proxy;
 pub mod tools;
 
 pub use browser::{Browser, Page};
@@ -27,6 +28,7 @@ pub use database::{
 pub use fake_oauth_provider as fake;
 pub use logs::LogCapture;
 pub use process_replica::{serve_from_env as serve_replica_from_env, ProcessReplica};
+pub use tcp_proxy::TcpProxy;
 
 use fake::{FakeProvider, RunningProvider};
 use oauth_broker::config::{RawConfig, RawProvider};
@@ -46,6 +48,7 @@ pub struct BrokerBuilder {
     provider: RawProvider,
     configure: Vec<ConfigChange>,
     postgres: bool,
+    sqlite: bool,
 }
 
 impl BrokerBuilder {
@@ -63,6 +66,7 @@ impl BrokerBuilder {
             provider: raw,
             configure: Vec::new(),
             postgres: false,
+            sqlite: false,
         }
     }
 
@@ -78,6 +82,12 @@ impl BrokerBuilder {
         self
     }
 
+    /// Uses a SQLite file whatever `OAUTH_TEST_DATABASE` says.
+    pub fn sqlite(mut self) -> Self {
+        self.sqlite = true;
+        self
+    }
+
     /// Changes the broker's configuration before it starts.
     pub fn config(mut self, change: impl FnOnce(&mut RawConfig) + Send + 'static) -> Self {
         self.configure.push(Box::new(change));
@@ -88,7 +98,11 @@ impl BrokerBuilder {
     pub async fn start(self) -> TestBroker {
         let provider = FakeProvider::spawn(self.fake.clone()).await;
         let dir = tempfile::tempdir().unwrap();
-        let database = TestDatabase::create(dir.path(), self.postgres).await;
+        let database = if self.sqlite {
+            TestDatabase::sqlite(dir.path())
+        } else {
+            TestDatabase::create(dir.path(), self.postgres).await
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
 

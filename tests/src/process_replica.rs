@@ -6,11 +6,14 @@
 //! the process's body (the `test-replica` binary, or a test binary that runs itself again).
 
 use crate::TestBroker;
+use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
+use nix::sys::signal::Signal;
 use oauth_broker::config::{RawConfig, RawProvider};
 use oauth_broker::crypto::master_key::MasterKey;
 use oauth_broker::{Clock, Config};
 use std::io::{BufRead as _, BufReader, Lines, Write as _};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use tokio::signal::unix::SignalKind;
 
 /// The running replica. Dropping it kills the process.
 pub struct ProcessReplica {
@@ -75,6 +78,15 @@ impl ProcessReplica {
         assert_eq!(self.stdout.next().unwrap().unwrap(), "ok");
     }
 
+    /// Limits the size of files the replica may write (`None`: no limit); a write past the
+    /// limit fails, as on a full disk. Waits until the limit is in place.
+    pub fn limit_file_size(&mut self, bytes: Option<u64>) {
+        let limit = bytes.map_or_else(|| "unlimited".to_owned(), |bytes| bytes.to_string());
+        writeln!(self.stdin, "fsize {limit}").unwrap();
+        self.stdin.flush().unwrap();
+        assert_eq!(self.stdout.next().unwrap().unwrap(), "ok");
+    }
+
     /// SIGKILL, as a crash or an OOM kill would.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
@@ -99,6 +111,9 @@ fn env(name: &str) -> String {
 /// (seconds) and optionally `REPLICA_LISTEN` (default `127.0.0.1:0`). Prints
 /// `READY http://ADDR` once it listens, then serves until killed or until its standard input
 /// closes. A line `advance SECS` on standard input moves its clock forward and is answered `ok`.
+/// A line `fsize BYTES` (or `fsize unlimited`) sets its file-size limit (RLIMIT_FSIZE), so that
+/// writes past that size fail as on a full disk, and is answered `ok`; SIGXFSZ is caught, so
+/// such a write fails with EFBIG rather than killing the process.
 pub async fn serve_from_env() {
     let provider = env("REPLICA_PROVIDER_URL");
     let table = RawProvider {
@@ -120,6 +135,10 @@ pub async fn serve_from_env() {
     let clock = Clock::default();
     clock.advance(env("REPLICA_CLOCK_OFFSET").parse().unwrap());
 
+    // Caught and ignored: a write past the file-size limit then fails with EFBIG instead.
+    let sigxfsz = SignalKind::from_raw(Signal::SIGXFSZ as i32);
+    let _file_too_large = tokio::signal::unix::signal(sigxfsz).unwrap();
+
     let broker = oauth_broker::open(config, key, clock.clone())
         .await
         .unwrap();
@@ -135,17 +154,35 @@ pub async fn serve_from_env() {
         .unwrap();
 }
 
-/// Reads `advance SECS` lines until standard input closes.
+/// Reads `advance SECS` and `fsize BYTES` lines until standard input closes.
 fn obey(clock: &Clock) {
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-        if let Some(secs) = line
-            .strip_prefix("advance ")
-            .and_then(|s| s.trim().parse().ok())
-        {
-            clock.advance(secs);
+        let done = if let Some(secs) = line.strip_prefix("advance ") {
+            secs.trim().parse().map(|secs| clock.advance(secs)).is_ok()
+        } else if let Some(bytes) = line.strip_prefix("fsize ") {
+            limit_file_size(bytes.trim())
+        } else {
+            false
+        };
+        if done {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "ok");
             let _ = stdout.flush();
         }
     }
+}
+
+/// Sets the soft RLIMIT_FSIZE to `bytes` (or `unlimited`), keeping the hard limit.
+fn limit_file_size(bytes: &str) -> bool {
+    let soft = match bytes {
+        "unlimited" => RLIM_INFINITY,
+        bytes => match bytes.parse() {
+            Ok(bytes) => bytes,
+            Err(_) => return false,
+        },
+    };
+    let Ok((_, hard)) = getrlimit(Resource::RLIMIT_FSIZE) else {
+        return false;
+    };
+    setrlimit(Resource::RLIMIT_FSIZE, soft, hard).is_ok()
 }

@@ -10,6 +10,9 @@ use oauth_protocol::{ErrorBody, ErrorCode};
 /// Wait suggested when the provider gave no `Retry-After`.
 const DEFAULT_RETRY_AFTER: u64 = 30;
 
+/// Wait suggested while the database is unreachable, locked or full.
+const DATABASE_RETRY_AFTER: u64 = 5;
+
 /// An error response of the JSON API.
 #[derive(Debug)]
 pub struct ApiError {
@@ -93,6 +96,20 @@ impl From<ServiceError> for ApiError {
                 ErrorCode::Expired,
                 "the sign-in expired before it was finished; start a new one",
             ),
+            ServiceError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "database unavailable");
+                let retry_after = DATABASE_RETRY_AFTER;
+                let mut api = Self::new(
+                    ErrorCode::ServerError,
+                    format!(
+                        "the broker cannot use its database right now; retry after {retry_after} \
+                         seconds"
+                    ),
+                )
+                .with_status(StatusCode::SERVICE_UNAVAILABLE);
+                api.retry_after = Some(retry_after);
+                api
+            }
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 Self::new(

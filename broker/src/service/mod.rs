@@ -8,6 +8,7 @@ mod grant;
 mod limits;
 mod locks;
 mod logins;
+mod pending;
 mod reaper;
 mod redacted;
 mod signin;
@@ -15,6 +16,7 @@ mod tokens;
 
 pub use limits::{spawn_limit_sync, RateLimits};
 pub use logins::PollOutcome;
+pub use pending::spawn_pending_flush;
 pub use reaper::spawn_reaper;
 pub use signin::{CallbackParams, SignInDone, SignInError, SignInStart};
 
@@ -53,14 +55,35 @@ pub enum ServiceError {
     /// The sign-in expired.
     #[error("the sign-in expired")]
     Expired,
+    /// The database is unreachable, locked or full for now; logged, never shown.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A fault of the broker itself; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+impl ServiceError {
+    /// A copy of an error that says "retry later" (the provider or the database is down), for
+    /// requests that queued behind the one that met it; `None` for any other error.
+    fn retry_later_copy(&self) -> Option<Self> {
+        match self {
+            Self::Provider(error @ ProviderError::Unavailable { .. }) => {
+                Some(Self::Provider(error.clone()))
+            }
+            Self::Unavailable(detail) => Some(Self::Unavailable(detail.clone())),
+            _ => None,
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        if error.is_unavailable() {
+            Self::Unavailable(error.to_string())
+        } else {
+            Self::Internal(error.to_string())
+        }
     }
 }
 
@@ -78,6 +101,7 @@ struct Inner {
     client: ProviderClient,
     clock: Clock,
     locks: locks::RefreshLocks,
+    pending: pending::PendingWrites,
     limits: RateLimits,
     metrics: Metrics,
 }
@@ -99,6 +123,7 @@ impl Broker {
             client,
             clock,
             locks: locks::RefreshLocks::default(),
+            pending: pending::PendingWrites::default(),
             limits,
             metrics: Metrics::default(),
         };

@@ -2,6 +2,7 @@
 //! deleting a grant.
 
 use super::grant::{CachedAccess, GrantSecrets};
+use super::pending::PendingWrite;
 use super::{Broker, ServiceError};
 use crate::clock::rfc3339;
 use crate::crypto::authid::{Authid, GrantId};
@@ -9,12 +10,17 @@ use crate::crypto::seal::SealKey;
 use crate::provider::{ProviderError, TokenGrant};
 use crate::store::GrantRow;
 use oauth_protocol::{TokenResponse, DEFAULT_MIN_VALID_SECS, MAX_MIN_VALID_SECS};
+use std::time::Instant;
 
 /// `last_used_at` is written at most this often per grant, keeping cache hits read-only.
 const TOUCH_EVERY_SECS: i64 = 86_400;
 
 /// The window of the shared refresh quota.
 const REFRESH_WINDOW_SECS: i64 = 3600;
+
+/// How far the clock that cached a token and the one reading it may disagree (another
+/// replica's, or this one after a small step) before the token's age counts as unknown.
+const CLOCK_SKEW_SECS: i64 = 60;
 
 impl Broker {
     /// An access token valid for at least `min_valid_secs` (default 300, capped at half the
@@ -28,17 +34,37 @@ impl Broker {
             .unwrap_or(DEFAULT_MIN_VALID_SECS)
             .min(MAX_MIN_VALID_SECS);
         let (row, secrets, key) = self.open_grant(authid).await?;
-        if let Some(response) = self.cached(&row, &secrets, min_valid).await {
-            if self.sealed_under_previous_key(&row) {
-                self.reseal(&row, &secrets, &key).await;
+        // A refreshed record still waiting for the database is newer than the row: go and
+        // write it first, under the lock.
+        if !self.inner.pending.contains(&row.id) {
+            if let Some(response) = self.cached(&row, &secrets, min_valid).await {
+                if self.sealed_under_previous_key(&row) {
+                    self.reseal(&row, &secrets, &key).await;
+                }
+                return Ok(response);
             }
-            return Ok(response);
         }
 
-        let _guard = self.inner.locks.lock(row.id).await;
-        // Other broker processes on the same database wait here too (PostgreSQL only).
-        let db_lock = self.inner.store.lock_grant(&row.id).await?;
-        let result = self.refresh_locked(authid, min_valid, &key).await;
+        let queued = Instant::now();
+        let mut last_failure = self.inner.locks.lock(row.id).await;
+        if let Some(error) = last_failure.since(queued) {
+            return Err(error);
+        }
+        let result = self.refresh_with_db_lock(authid, min_valid, &key).await;
+        last_failure.record(&result);
+        result
+    }
+
+    /// Takes the grant's lock in the database, which other broker processes on the same
+    /// database wait for too (PostgreSQL only), and refreshes.
+    async fn refresh_with_db_lock(
+        &self,
+        authid: &Authid,
+        min_valid: u64,
+        key: &SealKey,
+    ) -> Result<TokenResponse, ServiceError> {
+        let db_lock = self.inner.store.lock_grant(&authid.grant_id()).await?;
+        let result = self.refresh_locked(authid, min_valid, key).await;
         db_lock.release().await;
         result
     }
@@ -50,6 +76,9 @@ impl Broker {
         min_valid: u64,
         key: &SealKey,
     ) -> Result<TokenResponse, ServiceError> {
+        // Never refresh past a refreshed record the database has not taken yet: the stored
+        // refresh token may be rotated away already.
+        self.flush_pending(&authid.grant_id()).await?;
         // Whoever held the lock before us has probably refreshed already: look again.
         let (row, secrets, _) = self.open_grant(authid).await?;
         if let Some(response) = self.cached(&row, &secrets, min_valid).await {
@@ -69,8 +98,13 @@ impl Broker {
         let now = self.inner.clock.now();
         let needed = min_valid.min(access.lifetime / 2);
         let remaining = access.expires_at.saturating_sub(now);
+        let lifetime = i64::try_from(access.lifetime).unwrap_or(i64::MAX);
+        // More left than the token's whole lifetime means the clock went back since it was
+        // cached (or a replica's clock ran ahead): its real age is unknown, so refresh rather
+        // than serve a token that may be dead.
         if row.reauth_required_at.is_some()
             || remaining <= i64::try_from(needed).unwrap_or(i64::MAX)
+            || remaining > lifetime.saturating_add(CLOCK_SKEW_SECS)
         {
             return None;
         }
@@ -111,11 +145,24 @@ impl Broker {
 
         let sealed = secrets.seal(key, &row.id, &row.provider);
         let master_key_id = self.inner.master_keys.current_id();
-        let stored = self
+        let stored = match self
             .inner
             .store
             .update_grant(&row.id, row.version, &sealed, master_key_id, now)
-            .await?;
+            .await
+        {
+            Ok(stored) => stored,
+            Err(error) => {
+                let write = PendingWrite {
+                    expected_version: row.version,
+                    sealed,
+                    master_key_id: master_key_id.to_owned(),
+                    refreshed_at: now,
+                };
+                self.keep_pending(row.id, write);
+                return Err(error.into());
+            }
+        };
         if !stored {
             // Only a revoke can race us here (refreshes hold the lock), so the grant is gone.
             return Err(ServiceError::InvalidAuthid);
@@ -268,11 +315,14 @@ fn response(
     provider: &str,
     now: i64,
 ) -> TokenResponse {
+    // Never promise more than the token's lifetime, whatever the clock did.
+    let lifetime = i64::try_from(access.lifetime).unwrap_or(i64::MAX);
+    let expires_at = access.expires_at.min(now.saturating_add(lifetime));
     TokenResponse {
         access_token: access.token.clone(),
         token_type: access.token_type.clone(),
-        expires_in: u64::try_from(access.expires_at - now).unwrap_or(0),
-        expires_at: rfc3339(access.expires_at),
+        expires_in: u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0),
+        expires_at: rfc3339(expires_at),
         scope: secrets.scope.clone(),
         provider: provider.to_owned(),
     }

@@ -7,6 +7,7 @@
 
 mod postgres;
 mod sqlite;
+mod transient;
 
 use crate::crypto::authid::GrantId;
 
@@ -28,6 +29,17 @@ pub enum StoreError {
     /// The database URL is not one this build supports.
     #[error("unsupported database_url (expected sqlite:///path/to/broker.db or postgres://...)")]
     UnsupportedUrl,
+}
+
+impl StoreError {
+    /// Whether the database is unreachable, restarting, locked or full: a fault that passes by
+    /// itself, so clients are asked to retry (503) rather than told the broker broke (500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(error) => transient::is_transient(error),
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {

@@ -29,7 +29,7 @@ mod token;
 mod whoami;
 
 pub use config::{ClientAuth, ProviderConfig, Rotation};
-pub use fault::Fault;
+pub use fault::{Fault, Gate};
 pub use provider::FakeProvider;
 pub use records::{RevocationRecord, TokenRequestRecord};
 pub use server::RunningProvider;

@@ -10,6 +10,7 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::error::{no_store, OAuthError};
+use crate::fault::Fault;
 use crate::form::{self, Params};
 use crate::provider::FakeProvider;
 use crate::records::TokenRequestRecord;
@@ -59,10 +60,22 @@ pub(crate) async fn token(
     body: Bytes,
 ) -> Response {
     record(&provider, &headers, &body);
-    if let Some(response) = delay_and_fault(&provider).await {
-        return response;
+    let fault = delay_and_fault(&provider).await;
+    if let Some(fault) = &fault {
+        if let Some(response) = fault.before().await {
+            return response;
+        }
     }
-    match handle(&provider, &headers, &body) {
+    let outcome = handle(&provider, &headers, &body);
+    match fault {
+        Some(fault) => fault.reply(outcome),
+        None => respond(outcome),
+    }
+}
+
+/// The normal response for the outcome of handling a request.
+pub(crate) fn respond(outcome: Result<TokenResponse, OAuthError>) -> Response {
+    match outcome {
         Ok(reply) => (StatusCode::OK, no_store(), Json(reply)).into_response(),
         Err(error) => error.into_response(),
     }
@@ -86,15 +99,15 @@ fn record(provider: &FakeProvider, headers: &HeaderMap, body: &[u8]) {
     store.seen.token_requests.push(record);
 }
 
-/// Waits out the configured delay, then applies the next queued fault, if any.
-async fn delay_and_fault(provider: &FakeProvider) -> Option<Response> {
+/// Waits out the configured delay, then takes the next queued fault, if any.
+async fn delay_and_fault(provider: &FakeProvider) -> Option<Fault> {
     let delay = provider.lock().delay;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let fault = provider.lock().faults.pop_front()?;
     tracing::debug!(?fault, "applying an injected fault");
-    fault.apply().await
+    Some(fault)
 }
 
 fn handle(

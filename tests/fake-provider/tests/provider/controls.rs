@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use fake_oauth_provider::{FakeProvider, Fault, ProviderConfig};
+use fake_oauth_provider::{FakeProvider, Fault, Gate, ProviderConfig};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
@@ -50,6 +51,52 @@ async fn queued_faults_answer_one_token_request_each_in_order() {
     );
     assert!(start.elapsed() >= Duration::from_secs(30));
     assert_eq!(client.provider.refresh_count(), 5);
+}
+
+#[tokio::test]
+async fn reply_faults_cut_off_or_rewrite_the_normal_reply() {
+    let client = Client::new(ProviderConfig::demo());
+    let refresh_token = text(&client.tokens(&[]).await, "refresh_token");
+
+    client.provider.inject(Fault::Disconnect);
+    assert!(client.refresh(&refresh_token).await.cut_off);
+    client.provider.inject(Fault::ExpiresIn(None));
+    let reply = client.refresh(&refresh_token).await;
+    assert_eq!(reply.status, StatusCode::OK, "a disconnect changes nothing");
+    assert!(reply.json().get("expires_in").is_none());
+    let refresh_token = text(&reply.json(), "refresh_token");
+
+    client
+        .provider
+        .inject(Fault::ExpiresIn(Some(json!("3599"))));
+    let reply = client.refresh(&refresh_token).await;
+    assert_eq!(reply.json()["expires_in"], "3599");
+    let refresh_token = text(&reply.json(), "refresh_token");
+
+    client.provider.inject(Fault::LoseReply);
+    assert!(client.refresh(&refresh_token).await.cut_off);
+    assert_eq!(
+        client.refresh(&refresh_token).await.error(),
+        "invalid_grant",
+        "the lost reply rotated the refresh token away"
+    );
+    assert_eq!(client.provider.refresh_count(), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn hold_waits_until_the_gate_opens() {
+    let client = Client::new(ProviderConfig::demo());
+    let refresh_token = text(&client.tokens(&[]).await, "refresh_token");
+    let gate = Gate::new();
+    client.provider.inject(Fault::Hold(gate.clone()));
+
+    let held = client.refresh(&refresh_token);
+    tokio::pin!(held);
+    let waited = tokio::time::timeout(Duration::from_secs(3600), &mut held).await;
+    assert!(waited.is_err(), "held while the gate is closed");
+    assert_eq!(client.provider.refresh_count(), 1, "but recorded");
+    gate.open();
+    assert_eq!(held.await.status, StatusCode::OK);
 }
 
 #[tokio::test(start_paused = true)]

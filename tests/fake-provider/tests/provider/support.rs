@@ -22,6 +22,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body broke off: the connection closed partway through the reply.
+    pub cut_off: bool,
 }
 
 impl Reply {
@@ -75,12 +77,14 @@ impl Client {
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
-        let body = to_bytes(body, usize::MAX).await.unwrap();
-        let body = String::from_utf8(body.to_vec()).unwrap();
+        let body = to_bytes(body, usize::MAX).await;
+        let cut_off = body.is_err();
+        let body = String::from_utf8(body.unwrap_or_default().to_vec()).unwrap();
         Reply {
             status: parts.status,
             headers: parts.headers,
             body,
+            cut_off,
         }
     }
 
