@@ -6,14 +6,11 @@
 //! the process's body (the `test-replica` binary, or a test binary that runs itself again).
 
 use crate::TestBroker;
-use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
-use nix::sys::signal::Signal;
 use oauth_broker::config::{RawConfig, RawProvider};
 use oauth_broker::crypto::master_key::MasterKey;
 use oauth_broker::{Clock, Config};
 use std::io::{BufRead as _, BufReader, Lines, Write as _};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use tokio::signal::unix::SignalKind;
 
 /// The running replica. Dropping it kills the process.
 pub struct ProcessReplica {
@@ -136,8 +133,14 @@ pub async fn serve_from_env() {
     clock.advance(env("REPLICA_CLOCK_OFFSET").parse().unwrap());
 
     // Caught and ignored: a write past the file-size limit then fails with EFBIG instead.
-    let sigxfsz = SignalKind::from_raw(Signal::SIGXFSZ as i32);
-    let _file_too_large = tokio::signal::unix::signal(sigxfsz).unwrap();
+    #[cfg(unix)]
+    let _file_too_large = {
+        use tokio::signal::unix::{signal, SignalKind};
+        signal(SignalKind::from_raw(
+            nix::sys::signal::Signal::SIGXFSZ as i32,
+        ))
+        .unwrap()
+    };
 
     let broker = oauth_broker::open(config, key, clock.clone())
         .await
@@ -173,7 +176,9 @@ fn obey(clock: &Clock) {
 }
 
 /// Sets the soft RLIMIT_FSIZE to `bytes` (or `unlimited`), keeping the hard limit.
+#[cfg(unix)]
 fn limit_file_size(bytes: &str) -> bool {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
     let soft = match bytes {
         "unlimited" => RLIM_INFINITY,
         bytes => match bytes.parse() {
@@ -185,4 +190,10 @@ fn limit_file_size(bytes: &str) -> bool {
         return false;
     };
     setrlimit(Resource::RLIMIT_FSIZE, soft, hard).is_ok()
+}
+
+/// No file-size limit outside Unix.
+#[cfg(not(unix))]
+fn limit_file_size(_bytes: &str) -> bool {
+    false
 }
