@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod dev;
 pub mod http;
 pub mod logging;
+pub mod man;
 pub mod metrics;
 pub mod provider;
 pub mod service;

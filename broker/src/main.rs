@@ -1,7 +1,7 @@
 //! `oauth-broker`: the command line. Each subcommand is a thin call into the library.
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use oauth_broker::{config, dev, Clock, Config};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +45,13 @@ enum Command {
         #[arg(long, env = config::CONFIG_ENV, default_value = "broker.toml")]
         config: PathBuf,
     },
+    /// Write man pages for oauth-broker and its subcommands into DIR.
+    #[command(hide = true)]
+    Man {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -68,6 +75,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig { config } => check_config(config),
+        Command::Man { out } => {
+            for page in oauth_broker::man::write_pages(Cli::command(), &out)? {
+                println!("{}", out.join(page).display());
+            }
+            Ok(())
+        }
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             oauth_broker::store::Store::connect(&config.database_url).await?;
