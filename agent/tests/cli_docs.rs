@@ -56,14 +56,26 @@ fn man_pages_render_for_the_program_and_each_subcommand() {
     let out = dir.path().join("man1");
     let listed = run(&["man", "--out", out.to_str().unwrap()]);
 
-    let main = std::fs::read_to_string(out.join("oauth-agent.1")).unwrap();
+    // roff writes `-` as `\-`.
+    let read = |page: &str| {
+        std::fs::read_to_string(out.join(page))
+            .unwrap()
+            .replace("\\-", "-")
+    };
+    let main = read("oauth-agent.1");
     assert!(main.starts_with(".ie") || main.contains(".TH"), "{main}");
     for sub in subcommands() {
         assert!(main.contains(&sub), "oauth-agent.1 lacks {sub}");
-        let page = std::fs::read_to_string(out.join(format!("oauth-agent-{sub}.1"))).unwrap();
+        let page = read(&format!("oauth-agent-{sub}.1"));
         assert!(page.contains(".TH"), "{sub}: {page}");
-        assert!(page.contains(&format!("oauth-agent-{sub}")), "{sub}: {page}");
+        assert!(
+            page.contains(&format!("oauth-agent-{sub}")),
+            "{sub}: {page}"
+        );
     }
     assert!(listed.contains("oauth-agent-login.1"), "{listed}");
-    assert!(!out.join("oauth-agent-man.1").exists(), "the hidden command has no page");
+    assert!(
+        !out.join("oauth-agent-man.1").exists(),
+        "the hidden command has no page"
+    );
 }

@@ -129,12 +129,21 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
 
         assert!(lines[0].starts_with("ACCOUNT"), "{table}");
-        assert!(lines[1].contains("valid") && lines[1].contains("59m 30s"), "{table}");
+        assert!(
+            lines[1].contains("valid") && lines[1].contains("59m 30s"),
+            "{table}"
+        );
         assert!(lines[2].contains("expired"), "{table}");
-        assert!(lines[3].contains(" error ") && lines[3].contains("timed out"), "{table}");
+        assert!(
+            lines[3].contains(" error ") && lines[3].contains("timed out"),
+            "{table}"
+        );
         assert!(lines[4].contains("needs-login"), "{table}");
         let column = lines[0].find("TOKEN").unwrap();
-        assert!(lines.iter().skip(1).all(|l| l[column..].starts_with(['v', 'e', 'n'])));
+        assert!(lines
+            .iter()
+            .skip(1)
+            .all(|l| l[column..].starts_with(['v', 'e', 'n'])));
     }
 
     #[test]

@@ -77,7 +77,10 @@ impl Waiting {
 }
 
 fn spinner_line(frame: char, left: Duration) -> String {
-    format!("{frame} waiting for the sign-in in the browser ({} left)", time_left(left))
+    format!(
+        "{frame} waiting for the sign-in in the browser ({} left)",
+        time_left(left)
+    )
 }
 
 /// Time left as `m:ss` (`4:05`, `0:09`), or `h:mm:ss` past an hour.
