@@ -11,9 +11,16 @@ pub fn write_pages(command: clap::Command, dir: &Path) -> std::io::Result<Vec<St
     command.build();
     let name = command.get_name().to_owned();
     let mut written = vec![write_page(command.clone(), &name, dir)?];
-    for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+    for sub in command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let page = format!("{name}-{}", sub.get_name());
-        written.push(write_page(sub.clone().name(page.clone()), &page, dir)?);
+        written.push(write_page(
+            sub.clone().name(page.clone()).display_name(page.clone()),
+            &page,
+            dir,
+        )?);
     }
     Ok(written)
 }
