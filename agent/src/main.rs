@@ -1,6 +1,6 @@
 //! `oauth-agent`: the command line. Each subcommand is a thin call into the library.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use oauth_agent::activation::Inherited;
 use oauth_agent::commands::service::ServiceAction;
 use oauth_agent::commands::{self, git_credential::Action, login::LoginArgs, Context, Failure};
@@ -93,6 +93,19 @@ enum Command {
         #[command(subcommand)]
         action: ServiceAction,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages for oauth-agent and its subcommands into DIR.
+    #[command(hide = true)]
+    Man {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -157,6 +170,16 @@ async fn dispatch(ctx: &Context, command: Command, inherited: Inherited) -> Resu
         Command::Logout { name } => commands::logout::run(ctx, &name).await,
         Command::GitCredential { action } => commands::git_credential::run(ctx, action).await,
         Command::Service { action } => commands::service::run(ctx, action).await,
+        Command::Completions { shell } => {
+            commands::docs::completions(Cli::command(), shell, &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out } => {
+            for page in commands::docs::man_pages(Cli::command(), &out)? {
+                println!("{}", out.join(page).display());
+            }
+            Ok(())
+        }
     }
 }
 

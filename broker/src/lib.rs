@@ -12,6 +12,7 @@ pub mod dev;
 pub mod healthcheck;
 pub mod http;
 pub mod logging;
+pub mod man;
 pub mod metrics;
 pub mod provider;
 pub mod service;

@@ -1,7 +1,7 @@
 //! `oauth-broker`: the command line. Each subcommand is a thin call into the library.
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use oauth_broker::{config, dev, Clock, Config};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +54,13 @@ enum Command {
         #[arg(long, env = config::CONFIG_ENV, default_value = "broker.toml")]
         config: PathBuf,
     },
+    /// Write man pages for oauth-broker and its subcommands into DIR.
+    #[command(hide = true)]
+    Man {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -80,6 +87,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Healthcheck { url, config } => {
             let url = oauth_broker::healthcheck::target(url, &config)?;
             Ok(oauth_broker::healthcheck::probe(&url).await?)
+        }
+        Command::Man { out } => {
+            for page in oauth_broker::man::write_pages(Cli::command(), &out)? {
+                println!("{}", out.join(page).display());
+            }
+            Ok(())
         }
         Command::Migrate { config } => {
             let config = Config::load(&config)?;

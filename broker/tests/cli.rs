@@ -231,3 +231,26 @@ fn healthcheck_succeeds_against_a_running_broker_and_fails_without_one() {
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
+
+#[test]
+fn man_writes_a_page_for_the_program_and_each_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // roff writes `-` as `\-`.
+    let read = |page: &str| {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        text.replace("\\-", "-")
+    };
+    let main = read("oauth-broker.1");
+    for sub in ["serve", "dev", "migrate", "gen-key", "check-config"] {
+        assert!(main.contains(sub), "oauth-broker.1 lacks {sub}");
+        let page = read(&format!("oauth-broker-{sub}.1"));
+        assert!(page.contains(".TH") && page.contains(&format!("oauth-broker-{sub}")));
+    }
+    assert!(!dir.path().join("oauth-broker-man.1").exists());
+}

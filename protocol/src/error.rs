@@ -8,6 +8,7 @@ use std::fmt;
 /// Clients branch on the code, never on the description. New codes may be added; a client that
 /// meets one it does not know should treat it like [`ErrorCode::BadRequest`] for 4xx statuses and
 /// like [`ErrorCode::ProviderUnavailable`] for 5xx statuses.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -76,6 +77,7 @@ impl fmt::Display for ErrorCode {
 /// The JSON body of every error response: `{"error": "...", "error_description": "..."}`.
 ///
 /// The shape follows RFC 6749 section 5.2 so that OAuth-aware clients read it naturally.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The stable code.

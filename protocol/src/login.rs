@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Body of `POST /v1/logins`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLoginRequest {
@@ -12,6 +13,7 @@ pub struct CreateLoginRequest {
 }
 
 /// Reply to `POST /v1/logins` (HTTP 201).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateLoginResponse {
     /// Public id of this sign-in; part of the poll URL.
@@ -39,6 +41,7 @@ impl fmt::Debug for CreateLoginResponse {
 }
 
 /// Status of a sign-in that has not finished yet.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PollStatus {
@@ -47,6 +50,7 @@ pub enum PollStatus {
 }
 
 /// Reply to `POST /v1/logins/{login_id}/poll`: pending (202) or finished (200, exactly once).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PollResponse {

@@ -1,10 +1,11 @@
 //! `oauth-agent login NAME --provider PROVIDER [--no-browser]` and
 //! `oauth-agent login NAME --authid-stdin`: sign in once, store the authid, remember the account.
 
+use super::waiting::{self, Waiting};
 use super::{reload_daemon, Context, Failure};
 use crate::broker::{BrokerClient, BrokerError, Poll};
 use crate::config::{check_account_name, Account, AgentConfig};
-use oauth_protocol::ErrorCode;
+use oauth_protocol::{CreateLoginResponse, ErrorCode};
 use std::io::BufRead as _;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -160,12 +161,28 @@ async fn sign_in(
             login.login_url
         );
     }
-    eprintln!("Waiting for the sign-in to finish...");
+    let expires = Instant::now() + Duration::from_secs(login.expires_in);
+    eprintln!(
+        "Waiting for the sign-in to finish ({} left)...",
+        waiting::time_left(Duration::from_secs(login.expires_in))
+    );
+    let mut waiting = Waiting::new(expires);
+    let outcome = poll_until_done(client, broker, &login, &mut waiting).await;
+    waiting.finish();
+    outcome
+}
 
+/// Polls the broker at its interval until the sign-in finishes, fails or expires.
+async fn poll_until_done(
+    client: &BrokerClient,
+    broker: &str,
+    login: &CreateLoginResponse,
+    waiting: &mut Waiting,
+) -> Result<Zeroizing<String>, Failure> {
     let interval = Duration::from_secs(login.interval.max(1));
     let deadline = Instant::now() + Duration::from_secs(login.expires_in + 30);
     loop {
-        tokio::time::sleep(interval).await;
+        waiting.pause(interval).await;
         match client
             .poll(broker, &login.login_id, &login.poll_secret)
             .await

@@ -5,12 +5,15 @@
 //! unknown), 4 temporarily unavailable (broker, provider or daemon; retry later).
 
 pub mod daemon;
+pub mod docs;
 pub mod git_credential;
 pub mod login;
 pub mod logout;
 pub mod service;
 pub mod status;
+pub mod status_table;
 pub mod token;
+pub mod waiting;
 
 use crate::local::{self, Reply};
 use crate::paths::{self, Scope};

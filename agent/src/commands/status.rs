@@ -1,16 +1,22 @@
 //! `oauth-agent status [--json]`: each account, its provider and broker, token expiry, last
 //! refresh, last error, and whether the daemon runs.
 
-use super::{Context, Failure};
+use super::{status_table, Context, Failure};
 use crate::config::AgentConfig;
 use crate::local;
 use oauth_protocol::{AccountStatus, AgentStatus};
 use serde::Serialize;
 
-#[derive(Serialize)]
-struct Report {
-    daemon_running: bool,
-    accounts: Vec<AccountStatus>,
+/// What `status --json` prints. Stable: fields are only ever added, never renamed or removed.
+/// `{"daemon_running": bool, "accounts": [AccountStatus]}`, each account as the daemon's
+/// `GET /v1/status` gives it (`name`, `provider`, `broker`, `expires_at`, `last_refresh`,
+/// `last_error`, `reauth_required`); without a daemon the token fields are null.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Whether a daemon answered on the socket.
+    pub daemon_running: bool,
+    /// Every configured account.
+    pub accounts: Vec<AccountStatus>,
 }
 
 /// Prints the status as a table, or JSON with `--json`.
@@ -23,46 +29,28 @@ pub async fn run(ctx: &Context, json: bool) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    println!(
-        "daemon: {}",
-        if report.daemon_running {
-            "running"
-        } else {
-            "not running"
-        }
-    );
+    let daemon = if report.daemon_running {
+        "running"
+    } else {
+        "not running (token state unknown)"
+    };
+    println!("daemon: {daemon}");
     if report.accounts.is_empty() {
         println!("no accounts; add one with `oauth-agent login NAME --provider PROVIDER`");
         return Ok(());
     }
-    println!(
-        "{:<16} {:<12} {:<22} {:<22} STATE",
-        "ACCOUNT", "PROVIDER", "EXPIRES", "LAST REFRESH"
+    let now = time::OffsetDateTime::now_utc();
+    print!(
+        "{}",
+        status_table::render(&report.accounts, report.daemon_running, now)
     );
-    for account in &report.accounts {
+    for account in report.accounts.iter().filter(|a| a.reauth_required) {
         println!(
-            "{:<16} {:<12} {:<22} {:<22} {}",
-            account.name,
-            account.provider,
-            account.expires_at.as_deref().unwrap_or("-"),
-            account.last_refresh.as_deref().unwrap_or("-"),
-            state(account)
-        );
-    }
-    Ok(())
-}
-
-fn state(account: &AccountStatus) -> String {
-    if account.reauth_required {
-        return format!(
-            "needs sign-in: oauth-agent login {} --provider {}",
+            "sign in again: oauth-agent login {} --provider {}",
             account.name, account.provider
         );
     }
-    match &account.last_error {
-        Some(error) => format!("error: {error}"),
-        None => "ok".to_owned(),
-    }
+    Ok(())
 }
 
 async fn gather(ctx: &Context) -> Result<Report, Failure> {

@@ -11,9 +11,22 @@ use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use oauth_protocol::{CreateLoginRequest, PollResponse, PollStatus, TokenRequest};
+use oauth_protocol::{CreateLoginResponse, ErrorBody, TokenResponse};
 use std::net::IpAddr;
 
 /// `POST /v1/logins`.
+#[utoipa::path(
+    post,
+    path = "/v1/logins",
+    tag = "sign-in",
+    summary = "Start a program-started sign-in",
+    request_body = CreateLoginRequest,
+    responses(
+        (status = 201, description = "Open `login_url` in a browser, then poll", body = CreateLoginResponse),
+        (status = 400, description = "Malformed body or unknown provider", body = ErrorBody),
+        (status = 429, description = "Too many requests; see `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn create_login(
     State(broker): State<Broker>,
     headers: HeaderMap,
@@ -29,6 +42,21 @@ pub async fn create_login(
 }
 
 /// `POST /v1/logins/{login_id}/poll`.
+#[utoipa::path(
+    post,
+    path = "/v1/logins/{login_id}/poll",
+    tag = "sign-in",
+    summary = "Ask whether the sign-in has finished",
+    params(("login_id" = String, Path, description = "From the `POST /v1/logins` reply")),
+    security(("poll_secret" = [])),
+    responses(
+        (status = 200, description = "Finished: the authid (shown once)", body = PollResponse),
+        (status = 202, description = "Still pending; poll again after `interval` seconds", body = PollResponse),
+        (status = 404, description = "Unknown sign-in or wrong poll secret", body = ErrorBody),
+        (status = 410, description = "The sign-in expired", body = ErrorBody),
+        (status = 429, description = "Too many requests; see `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn poll_login(
     State(broker): State<Broker>,
     login_id: Result<Path<String>, PathRejection>,
@@ -62,6 +90,22 @@ pub async fn poll_login(
 }
 
 /// `POST /v1/token`.
+#[utoipa::path(
+    post,
+    path = "/v1/token",
+    tag = "tokens",
+    summary = "Get an access token for the grant the authid opens",
+    request_body(content = Option<TokenRequest>, description = "Optional; an empty body is `{}`"),
+    security(("authid" = [])),
+    responses(
+        (status = 200, description = "A token valid for at least `min_valid_secs`", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "`invalid_authid` or `reauth_required`", body = ErrorBody),
+        (status = 429, description = "Too many requests; see `Retry-After`", body = ErrorBody),
+        (status = 502, description = "The provider failed; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "The provider is unavailable; see `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn token(
     State(broker): State<Broker>,
     extensions: Extensions,
@@ -85,6 +129,18 @@ pub async fn token(
 }
 
 /// `POST /v1/revoke`.
+#[utoipa::path(
+    post,
+    path = "/v1/revoke",
+    tag = "tokens",
+    summary = "Revoke the grant at the provider and forget the authid",
+    security(("authid" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Unknown authid", body = ErrorBody),
+        (status = 429, description = "Too many requests; see `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn revoke(
     State(broker): State<Broker>,
     extensions: Extensions,

@@ -8,6 +8,7 @@ mod api;
 mod compat;
 mod error;
 mod extract;
+pub mod openapi;
 mod pages;
 
 pub use error::ApiError;
@@ -17,7 +18,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,10 +42,7 @@ pub fn router(broker: Broker) -> Router {
         .route("/callback", get(pages::callback))
         .route("/static/style.css", get(pages::style))
         .route("/static/copy.js", get(pages::copy_js))
-        .route("/v1/logins", post(api::create_login))
-        .route("/v1/logins/{login_id}/poll", post(api::poll_login))
-        .route("/v1/token", post(api::token))
-        .route("/v1/revoke", post(api::revoke))
+        .merge(openapi::v1_routes().split_for_parts().0)
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics));
