@@ -9,6 +9,8 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod dev;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub mod http;
 pub mod logging;

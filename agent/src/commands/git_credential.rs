@@ -9,7 +9,7 @@ use super::{ask, reply_failure, token::token_path, Context, Failure};
 use crate::config::AgentConfig;
 use oauth_protocol::AgentToken;
 use std::collections::BTreeMap;
-use std::io::Read as _;
+use std::io::Read;
 
 /// git sends a handful of short lines; anything larger is not git.
 const MAX_INPUT: u64 = 64 * 1024;
@@ -35,14 +35,19 @@ pub fn parse_attributes(input: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Reads git's request from `input` (standard input): at most 64 KiB of UTF-8 text.
+pub fn read_attributes(input: impl Read) -> Result<BTreeMap<String, String>, Failure> {
+    let mut text = String::new();
+    input
+        .take(MAX_INPUT)
+        .read_to_string(&mut text)
+        .map_err(|_| Failure::general("git-credential: the input is not UTF-8 text"))?;
+    Ok(parse_attributes(&text))
+}
+
 /// Runs the helper with standard input and output.
 pub async fn run(ctx: &Context, action: Action) -> Result<(), Failure> {
-    let mut input = String::new();
-    std::io::stdin()
-        .take(MAX_INPUT)
-        .read_to_string(&mut input)
-        .map_err(|_| Failure::general("git-credential: the input is not UTF-8 text"))?;
-    let attributes = parse_attributes(&input);
+    let attributes = read_attributes(std::io::stdin())?;
     if action == Action::Store {
         return Ok(());
     }
@@ -87,5 +92,12 @@ mod tests {
         assert_eq!(attributes["path"], "a=b");
         assert!(!attributes.contains_key("x"));
         assert!(parse_attributes("garbage\n").is_empty());
+    }
+
+    #[test]
+    fn reads_text_and_refuses_other_bytes() {
+        let attributes = read_attributes(&b"host=example.com\r\n\r\n"[..]).unwrap();
+        assert_eq!(attributes["host"], "example.com");
+        assert!(read_attributes(&b"host=\xff\n"[..]).is_err());
     }
 }

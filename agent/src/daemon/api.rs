@@ -20,6 +20,7 @@ pub fn router(daemon: Daemon) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/reload", post(reload))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(daemon.clone(), check_peer))
         .with_state(daemon)
 }
@@ -143,9 +144,78 @@ async fn reload(State(daemon): State<Daemon>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn method_not_allowed() -> Response {
+    let mut response = error(
+        ErrorCode::BadRequest,
+        "this endpoint does not take that method; see GET /v1/status and GET /v1/tokens/{name}",
+    );
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
 async fn not_found() -> Response {
     error(
         ErrorCode::NotFound,
         "no such endpoint; see GET /v1/status and GET /v1/tokens/{name}",
     )
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::daemon::DaemonOptions;
+    use crate::store::{SecretStore, StoreKind};
+    use oauth_protocol::ErrorBody;
+    use std::path::PathBuf;
+    use tower::ServiceExt as _;
+
+    /// One request from the daemon's own user to a daemon without accounts.
+    async fn ask(method: &str, uri: &str) -> (StatusCode, ErrorBody) {
+        let nowhere = PathBuf::from("/nonexistent/oauth-agent");
+        let store = SecretStore::new(StoreKind::File, nowhere.clone());
+        let daemon = Daemon::new(
+            nowhere.join("agent.toml"),
+            store,
+            Clock::default(),
+            DaemonOptions::default(),
+        );
+        let peer = Peer {
+            uid: Some(nix::unistd::getuid().as_raw()),
+            gid: None,
+        };
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .expect("a valid request");
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = router(daemon).oneshot(request).await;
+        let response = response.expect("the router is infallible");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await;
+        let body = body.expect("a body in memory");
+        (
+            status,
+            serde_json::from_slice(&body).expect("the JSON error body"),
+        )
+    }
+
+    // Both found by the agent_api fuzz target (docs/fuzzing.md): axum's own answers carried
+    // an empty or plain-text body instead of the protocol's error.
+    #[tokio::test]
+    async fn a_wrong_method_gets_the_json_error_body() {
+        let (status, body) = ask("PUT", "/v1/tokens/work").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body.error, ErrorCode::BadRequest);
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_account_name_gets_the_json_error_body() {
+        for method in ["GET", "DELETE"] {
+            let (status, body) = ask(method, "/v1/tokens/%FF").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(body.error, ErrorCode::BadRequest);
+        }
+    }
 }

@@ -19,7 +19,9 @@ use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use oauth_protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use url::form_urlencoded::byte_serialize;
+use zeroize::Zeroizing;
 
 /// The reply Duplicati parses. Field order is part of the byte-exact shape.
 #[derive(Serialize)]
@@ -46,6 +48,51 @@ pub fn token_ok(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// What a `/refresh` request asks for.
+pub enum RefreshRequest {
+    /// A token for this authid (not parsed yet).
+    Token(Zeroizing<String>),
+    /// No authid but Duplicati's provider `type`: the sign-in picker at this local location.
+    Picker(String),
+    /// Neither.
+    Missing,
+}
+
+impl fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(_) => f.write_str("Token([redacted])"),
+            Self::Picker(location) => f.debug_tuple("Picker").field(location).finish(),
+            Self::Missing => f.write_str("Missing"),
+        }
+    }
+}
+
+/// Finds `/refresh`'s authid in `X-AuthID`, else the query, else the form body. Parameters
+/// that do not parse count as absent.
+pub fn refresh_request(
+    header: Option<&HeaderValue>,
+    query: Option<&str>,
+    form: Option<&[u8]>,
+) -> RefreshRequest {
+    let query: RefreshParams =
+        serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
+    let form: RefreshParams = form
+        .and_then(|bytes| serde_urlencoded::from_bytes(bytes).ok())
+        .unwrap_or_default();
+    let header = header.and_then(|v| v.to_str().ok()).map(str::to_owned);
+    match header.or(query.authid).or(form.authid) {
+        Some(authid) => RefreshRequest::Token(Zeroizing::new(authid)),
+        None => match query.duplicati_type {
+            Some(id) => {
+                let id: String = byte_serialize(id.as_bytes()).collect();
+                RefreshRequest::Picker(format!("/?type={id}"))
+            }
+            None => RefreshRequest::Missing,
+        },
+    }
+}
+
 /// `GET|POST /refresh`.
 pub async fn refresh(
     State(broker): State<Broker>,
@@ -54,25 +101,14 @@ pub async fn refresh(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let query: RefreshParams =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let form: RefreshParams = match body_bytes(body).await {
-        Ok(Some(bytes)) => serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
-        Ok(None) => RefreshParams::default(),
+    let form = match body_bytes(body).await {
+        Ok(form) => form,
         Err(error) => return with_reason(error),
     };
-    let header = headers
-        .get("x-authid")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let Some(authid) = header.or(query.authid).or(form.authid) else {
-        return match query.duplicati_type {
-            Some(id) => {
-                let id: String = byte_serialize(id.as_bytes()).collect();
-                Redirect::to(&format!("/?type={id}")).into_response()
-            }
-            None => with_reason(ApiError::invalid_authid()),
-        };
+    let authid = match refresh_request(headers.get("x-authid"), query.as_deref(), form.as_deref()) {
+        RefreshRequest::Token(authid) => authid,
+        RefreshRequest::Picker(location) => return Redirect::to(&location).into_response(),
+        RefreshRequest::Missing => return with_reason(ApiError::invalid_authid()),
     };
 
     let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
@@ -134,11 +170,37 @@ fn with_reason(error: ApiError) -> Response {
     response
 }
 
-/// No `Debug`: it holds the poll token.
+/// `/fetch`'s parameters, checked. `Debug` leaves out the poll token.
 #[derive(Default, Deserialize)]
-struct FetchParams {
-    token: Option<String>,
-    callback: Option<String>,
+pub struct FetchParams {
+    /// The poll token, when [`token_ok`]; a malformed one counts as absent.
+    pub token: Option<String>,
+    /// The JSONP function name, when asked for.
+    pub callback: Option<String>,
+}
+
+impl std::fmt::Debug for FetchParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchParams")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("callback", &self.callback)
+            .finish()
+    }
+}
+
+/// The `callback` parameter names something other than a plain function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidCallback;
+
+/// Reads `/fetch`'s query. A query that does not parse counts as empty.
+pub fn fetch_request(query: Option<&str>) -> Result<FetchParams, InvalidCallback> {
+    let mut params: FetchParams =
+        serde_urlencoded::from_str(query.unwrap_or_default()).unwrap_or_default();
+    if !params.callback.as_deref().is_none_or(callback_ok) {
+        return Err(InvalidCallback);
+    }
+    params.token = params.token.filter(|token| token_ok(token));
+    Ok(params)
 }
 
 #[derive(Serialize)]
@@ -151,16 +213,11 @@ enum FetchReply {
 
 /// `GET /fetch?token=T[&callback=NAME]`.
 pub async fn fetch(State(broker): State<Broker>, RawQuery(query): RawQuery) -> Response {
-    let params: FetchParams =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let callback = match params.callback.as_deref() {
-        Some(name) if !callback_ok(name) => {
-            let error = FetchReply::Error {
-                error: "invalid callback name",
-            };
-            return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
-        }
-        other => other.map(str::to_owned),
+    let Ok(params) = fetch_request(query.as_deref()) else {
+        let error = FetchReply::Error {
+            error: "invalid callback name",
+        };
+        return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
     };
     // No Duplicati client sends a token like that: a plain 400, unlike the 200 `{"error"}`
     // its clients expect for an unknown or expired token.
@@ -186,7 +243,7 @@ pub async fn fetch(State(broker): State<Broker>, RawQuery(query): RawQuery) -> R
         },
     };
     let json = serde_json::to_string(&reply).unwrap_or_default();
-    match callback {
+    match params.callback {
         Some(name) => (
             [(
                 header::CONTENT_TYPE,
@@ -208,4 +265,55 @@ fn callback_ok(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
         && !name.starts_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(request: RefreshRequest) -> String {
+        match request {
+            RefreshRequest::Token(authid) => authid.to_string(),
+            other => panic!("expected an authid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refresh_takes_the_header_then_the_query_then_the_form() {
+        let header = HeaderValue::from_static("from-header");
+        let query = Some("authid=from-query");
+        let form = Some(&b"authid=from-form"[..]);
+        assert_eq!(
+            token(refresh_request(Some(&header), query, form)),
+            "from-header"
+        );
+        assert_eq!(token(refresh_request(None, query, form)), "from-query");
+        assert_eq!(token(refresh_request(None, Some("x=1"), form)), "from-form");
+        assert!(matches!(
+            refresh_request(None, None, Some(b"\xff")),
+            RefreshRequest::Missing
+        ));
+    }
+
+    #[test]
+    fn refresh_without_authid_opens_a_local_picker_with_the_type_escaped() {
+        let request = refresh_request(None, Some("type=a%2F%2Fevil.example%0d%0aX:%20y"), None);
+        let RefreshRequest::Picker(location) = request else {
+            panic!("expected the picker, got {request:?}");
+        };
+        assert_eq!(location, "/?type=a%2F%2Fevil.example%0D%0AX%3A+y");
+    }
+
+    #[test]
+    fn fetch_refuses_bad_callbacks_and_drops_malformed_tokens() {
+        assert_eq!(
+            fetch_request(Some("token=abc&callback=alert(1)")).err(),
+            Some(InvalidCallback)
+        );
+        let params = fetch_request(Some("token=short&callback=cb.done")).unwrap();
+        assert_eq!(params.token, None);
+        assert_eq!(params.callback.as_deref(), Some("cb.done"));
+        let params = fetch_request(Some("token=abcdefgh_-12")).unwrap();
+        assert_eq!(params.token.as_deref(), Some("abcdefgh_-12"));
+    }
 }

@@ -5,9 +5,9 @@
 //! carry codes or ids) and is counted by route and status.
 
 mod api;
-mod compat;
+pub(crate) mod compat;
 mod error;
-mod extract;
+pub(crate) mod extract;
 pub mod openapi;
 mod pages;
 

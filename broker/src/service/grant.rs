@@ -5,13 +5,14 @@
 
 use super::{Broker, ServiceError};
 use crate::crypto::authid::{Authid, GrantId};
+use crate::crypto::master_key::MasterKey;
 use crate::crypto::seal::SealKey;
 use crate::store::GrantRow;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The current record format.
-pub(super) const FORMAT: i64 = 1;
+pub(crate) const FORMAT: i64 = 1;
 
 /// The cached access token.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -56,6 +57,44 @@ impl GrantSecrets {
             .ok()?;
         serde_json::from_slice(&plain).ok()
     }
+}
+
+/// Opens `sealed` as the record of a `provider` grant in `format`, under the key `master` and
+/// `authid` derive, and decodes it: what every token request does. The secrets come back
+/// encoded as JSON again. For the `sealed_record` fuzz target.
+pub fn open_record(
+    master: &MasterKey,
+    authid: &Authid,
+    provider: &str,
+    format: i64,
+    sealed: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    let row = GrantRow {
+        id: authid.grant_id(),
+        provider: provider.to_owned(),
+        format,
+        master_key_id: master.id(),
+        sealed: sealed.to_vec(),
+        version: 0,
+        reauth_required_at: None,
+        created_at: 0,
+        updated_at: 0,
+        last_used_at: 0,
+    };
+    let secrets = GrantSecrets::open(&SealKey::for_grant(master, authid), &row)?;
+    serde_json::to_vec(&secrets).ok().map(Zeroizing::new)
+}
+
+/// Seals any `plaintext` as the current format's record of a `provider` grant would be sealed,
+/// so that a fuzzer reaches the decoder behind the tag check.
+pub fn seal_record(
+    master: &MasterKey,
+    authid: &Authid,
+    provider: &str,
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let key = SealKey::for_grant(master, authid);
+    key.seal(&aad(&authid.grant_id(), provider, FORMAT), plaintext)
 }
 
 impl Broker {
@@ -128,5 +167,21 @@ mod tests {
         secrets.zeroize();
         assert!(secrets.refresh_token.is_empty() && secrets.scope.is_empty());
         assert!(secrets.user_id.is_none() && secrets.access.is_none());
+    }
+
+    #[test]
+    fn a_sealed_record_opens_only_as_the_row_it_was_sealed_for() {
+        let (master, authid) = (MasterKey::generate(), Authid::generate());
+        let record = br#"{"refresh_token":"r","user_id":null,"scope":"s","access":null}"#;
+        let sealed = seal_record(&master, &authid, "demo", record);
+
+        let opened = open_record(&master, &authid, "demo", FORMAT, &sealed).unwrap();
+        assert_eq!(&*opened, &record[..]);
+        assert!(open_record(&master, &authid, "other", FORMAT, &sealed).is_none());
+        assert!(open_record(&master, &authid, "demo", FORMAT + 1, &sealed).is_none());
+        assert!(open_record(&master, &Authid::generate(), "demo", FORMAT, &sealed).is_none());
+
+        let not_a_record = seal_record(&master, &authid, "demo", b"[1,2]");
+        assert!(open_record(&master, &authid, "demo", FORMAT, &not_a_record).is_none());
     }
 }

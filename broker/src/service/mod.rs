@@ -4,7 +4,7 @@
 //! client, clock, locks, limits, metrics). The `http` module only translates requests into calls
 //! here and [`ServiceError`]s into responses.
 
-mod grant;
+pub(crate) mod grant;
 mod limits;
 mod locks;
 mod logins;
