@@ -22,9 +22,12 @@ async fn main() -> anyhow::Result<()> {
     let count = Arc::new(AtomicU64::new(0));
     let app = axum::Router::new()
         .route("/token", post(token))
-        .route("/count", get(|State(count): State<Arc<AtomicU64>>| async move {
-            count.load(Ordering::Relaxed).to_string()
-        }))
+        .route(
+            "/count",
+            get(|State(count): State<Arc<AtomicU64>>| async move {
+                count.load(Ordering::Relaxed).to_string()
+            }),
+        )
         .with_state(count);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     axum::serve(listener, app).await?;

@@ -54,7 +54,10 @@ async fn main() -> anyhow::Result<()> {
     out.flush()?;
     let bytes = db.size().await?;
     let per_grant = bytes / i64::try_from(args.grants.max(1))?;
-    println!("{}", serde_json::json!({ "grants": args.grants, "bytes_per_grant": per_grant }));
+    println!(
+        "{}",
+        serde_json::json!({ "grants": args.grants, "bytes_per_grant": per_grant })
+    );
     Ok(())
 }
 
@@ -166,10 +169,18 @@ async fn insert_postgres(conn: &mut sqlx::PgConnection, rows: &[GrantRow]) -> an
         .bind(rows.iter().map(|r| r.id.0.to_vec()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.provider.clone()).collect::<Vec<_>>())
         .bind(column(|r| r.format))
-        .bind(rows.iter().map(|r| r.master_key_id.clone()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.master_key_id.clone())
+                .collect::<Vec<_>>(),
+        )
         .bind(rows.iter().map(|r| r.sealed.clone()).collect::<Vec<_>>())
         .bind(column(|r| r.version))
-        .bind(rows.iter().map(|r| r.reauth_required_at).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.reauth_required_at)
+                .collect::<Vec<_>>(),
+        )
         .bind(column(|r| r.created_at))
         .bind(column(|r| r.updated_at))
         .bind(column(|r| r.last_used_at))

@@ -77,7 +77,9 @@ async fn connection(socket: PathBuf, path: String, deadline: Instant) -> anyhow:
             Ok(response) if response.status() == 200 => {
                 response.into_body().collect().await?;
                 let micros = start.elapsed().as_micros();
-                tally.latencies_us.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                tally
+                    .latencies_us
+                    .push(u32::try_from(micros).unwrap_or(u32::MAX));
             }
             Ok(response) => {
                 response.into_body().collect().await?;
