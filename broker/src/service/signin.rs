@@ -332,6 +332,19 @@ impl Broker {
         provider: &ProviderConfig,
         grant: crate::provider::TokenGrant,
     ) -> Result<Authid, SignInError> {
+        let (authid, row) = self.seal_new_grant(provider, &grant)?;
+        self.inner.store.insert_grant(&row).await?;
+        tracing::info!(provider = %provider.name, grant = ?row.id, "grant stored");
+        Ok(authid)
+    }
+
+    /// A new authid and its grant row, sealed exactly as a sign-in seals it but not stored.
+    /// Public so that the benchmarks' setup can insert many real rows in bulk.
+    pub fn seal_new_grant(
+        &self,
+        provider: &ProviderConfig,
+        grant: &crate::provider::TokenGrant,
+    ) -> Result<(Authid, GrantRow), SignInError> {
         let refresh_token = grant
             .refresh_token
             .as_ref()
@@ -344,7 +357,7 @@ impl Broker {
                 .scope
                 .clone()
                 .unwrap_or_else(|| provider.scopes.join(" ")),
-            access: Some(cached_access(&grant, now)),
+            access: Some(cached_access(grant, now)),
         };
 
         let authid = Authid::generate();
@@ -362,9 +375,7 @@ impl Broker {
             updated_at: now,
             last_used_at: now,
         };
-        self.inner.store.insert_grant(&row).await?;
-        tracing::info!(provider = %provider.name, grant = ?id, "grant stored");
-        Ok(authid)
+        Ok((authid, row))
     }
 
     async fn hand_to_program(
