@@ -12,6 +12,7 @@
 mod browser;
 mod chrome;
 mod database;
+mod latency;
 mod logs;
 mod process_replica;
 
@@ -19,6 +20,7 @@ pub use browser::{Browser, Page};
 pub use chrome::Chrome;
 pub use database::{postgres_reachable, postgres_selected, postgres_server, TestDatabase};
 pub use fake_oauth_provider as fake;
+pub use latency::{millis, Latencies, Percentiles};
 pub use logs::LogCapture;
 pub use process_replica::ProcessReplica;
 
