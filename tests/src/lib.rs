@@ -12,6 +12,7 @@
 mod browser;
 mod chrome;
 mod database;
+mod latency;
 mod logs;
 pub mod payloads;
 mod process_replica;
@@ -26,6 +27,7 @@ pub use database::{
     postgres_reachable, postgres_selected, postgres_server, RowReader, TestDatabase,
 };
 pub use fake_oauth_provider as fake;
+pub use latency::{millis, Latencies, Percentiles};
 pub use logs::LogCapture;
 pub use process_replica::{serve_from_env as serve_replica_from_env, ProcessReplica};
 pub use tcp_proxy::TcpProxy;

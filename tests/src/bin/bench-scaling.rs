@@ -8,7 +8,7 @@
 //! the cores: the figures are a floor, not the broker's ceiling (issue #7 measures with `wrk`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use oauth_e2e::BrokerBuilder;
+use oauth_e2e::{millis, BrokerBuilder, Latencies};
 use rand::Rng as _;
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ async fn main() {
             authids.clone(),
         );
         tokio::spawn(async move {
-            let mut latencies = Vec::new();
+            let mut latencies = Latencies::default();
             while Instant::now() < deadline {
                 let authid = &authids[rand::thread_rng().gen_range(0..authids.len())];
                 let start = Instant::now();
@@ -60,13 +60,11 @@ async fn main() {
             latencies
         })
     });
-    let mut latencies: Vec<Duration> = Vec::new();
+    let mut latencies = Latencies::default();
     for worker in futures::future::join_all(workers).await {
-        latencies.extend(worker.unwrap());
+        latencies.append(worker.unwrap());
     }
-    latencies.sort();
-    let percentile =
-        |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let latencies = latencies.percentiles();
 
     println!("| figure | value |");
     println!("| --- | --- |");
@@ -84,20 +82,16 @@ async fn main() {
     );
     println!(
         "| cache-hit requests | {} in {seconds} s, {concurrency} concurrent |",
-        latencies.len()
+        latencies.count
     );
     println!(
         "| cache-hit throughput | {:.0} requests/s |",
-        latencies.len() as f64 / seconds as f64
+        latencies.count as f64 / seconds as f64
     );
     println!(
         "| latency p50 / p99 | {:.2} ms / {:.2} ms |",
-        ms(percentile(0.50)),
-        ms(percentile(0.99))
+        millis(latencies.p50),
+        millis(latencies.p99)
     );
     broker.stop().await;
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
