@@ -101,9 +101,22 @@ struct Inner {
     client: ProviderClient,
     clock: Clock,
     locks: locks::RefreshLocks,
+    /// Refreshes holding a database lock at once (PostgreSQL only), see [`refresh_slots`].
+    refresh_slots: Option<tokio::sync::Semaphore>,
     pending: pending::PendingWrites,
     limits: RateLimits,
     metrics: Metrics,
+}
+
+/// On PostgreSQL a refresh holds one pool connection for its advisory-lock transaction and needs
+/// a second for its reads and writes. With as many refreshes in flight as the pool has
+/// connections, each would hold one and wait for another until the pool's timeout. At most half
+/// the pool may be held by refreshes, so every refresh can finish and cache hits still find a
+/// connection; further refreshes queue in memory.
+fn refresh_slots(config: &Config) -> Option<tokio::sync::Semaphore> {
+    let postgres = crate::store::is_postgres(&config.database_url);
+    let slots = usize::try_from(config.database_max_connections / 2).unwrap_or(1);
+    postgres.then(|| tokio::sync::Semaphore::new(slots.max(1)))
 }
 
 impl Broker {
@@ -116,6 +129,7 @@ impl Broker {
     ) -> anyhow::Result<Self> {
         let client = ProviderClient::new(config.provider_timeout)?;
         let limits = RateLimits::new(&config.limits);
+        let refresh_slots = refresh_slots(&config);
         let inner = Inner {
             config,
             store,
@@ -123,6 +137,7 @@ impl Broker {
             client,
             clock,
             locks: locks::RefreshLocks::default(),
+            refresh_slots,
             pending: pending::PendingWrites::default(),
             limits,
             metrics: Metrics::default(),

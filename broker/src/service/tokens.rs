@@ -63,6 +63,15 @@ impl Broker {
         min_valid: u64,
         key: &SealKey,
     ) -> Result<TokenResponse, ServiceError> {
+        let _slot = match &self.inner.refresh_slots {
+            Some(slots) => Some(
+                slots
+                    .acquire()
+                    .await
+                    .map_err(|_| ServiceError::Internal("refresh slots closed".into()))?,
+            ),
+            None => None,
+        };
         let db_lock = self.inner.store.lock_grant(&authid.grant_id()).await?;
         let result = self.refresh_locked(authid, min_valid, key).await;
         db_lock.release().await;
