@@ -27,6 +27,23 @@ pub async fn postgres_reachable() -> bool {
     }
 }
 
+/// Whether PostgreSQL answers. Otherwise prints one `SKIP` line for `test` straight to stderr
+/// (the test harness hides `eprintln!` of passing tests), or fails when
+/// `OAUTH_TEST_REQUIRE_SERVICES=1`.
+pub async fn postgres_or_skip(test: &str) -> bool {
+    if postgres_reachable().await {
+        return true;
+    }
+    let why = "PostgreSQL is not reachable (set OAUTH_TEST_POSTGRES_URL)";
+    assert!(
+        std::env::var("OAUTH_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
+        "{test}: {why}, and OAUTH_TEST_REQUIRE_SERVICES=1"
+    );
+    let line = format!("SKIP {test}: {why}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    false
+}
+
 /// The server tests create their databases on.
 pub fn postgres_server() -> String {
     std::env::var("OAUTH_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())

@@ -24,7 +24,8 @@ pub mod tools;
 pub use browser::{Browser, Page};
 pub use chrome::Chrome;
 pub use database::{
-    postgres_reachable, postgres_selected, postgres_server, RowReader, TestDatabase,
+    postgres_or_skip, postgres_reachable, postgres_selected, postgres_server, RowReader,
+    TestDatabase,
 };
 pub use fake_oauth_provider as fake;
 pub use latency::{millis, Latencies, Percentiles};

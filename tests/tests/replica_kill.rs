@@ -4,20 +4,12 @@
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 use oauth_e2e::fake::Rotation;
-use oauth_e2e::{postgres_reachable, BrokerBuilder, ProcessReplica};
+use oauth_e2e::{postgres_or_skip, BrokerBuilder, ProcessReplica};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_a_replica_mid_refresh_does_not_lock_the_grant() {
-    if !postgres_reachable().await {
-        let why = "PostgreSQL is not reachable (set OAUTH_TEST_POSTGRES_URL)";
-        assert!(
-            std::env::var("OAUTH_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "{why}"
-        );
-        // Straight to stderr: the test harness hides `eprintln!` of passing tests.
-        let line = format!("SKIP replica_kill: {why}\n");
-        std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
+    if !postgres_or_skip("replica_kill").await {
         return;
     }
     // Without rotation, the refresh the dead replica started cannot spoil the grant: this test is

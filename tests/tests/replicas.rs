@@ -5,23 +5,8 @@
 #![allow(clippy::unwrap_used)] // test scaffolding: a panic is a failed test
 
 use oauth_e2e::fake::Rotation;
-use oauth_e2e::{postgres_reachable, BrokerBuilder, Browser, ProcessReplica};
+use oauth_e2e::{postgres_or_skip, BrokerBuilder, Browser, ProcessReplica};
 use std::time::Duration;
-
-async fn postgres_or_skip(test: &str) -> bool {
-    if postgres_reachable().await {
-        return true;
-    }
-    let why = "PostgreSQL is not reachable (set OAUTH_TEST_POSTGRES_URL)";
-    assert!(
-        std::env::var("OAUTH_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "{test}: {why}, and OAUTH_TEST_REQUIRE_SERVICES=1"
-    );
-    // Straight to stderr: the test harness hides `eprintln!` of passing tests.
-    let line = format!("SKIP {test}: {why}\n");
-    std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
-    false
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_replica_processes_refresh_a_rotating_grant_once_per_round() {

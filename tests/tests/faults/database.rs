@@ -6,9 +6,11 @@
 //! memory and written once it takes writes again, so the rotated refresh token is not lost,
 //! and the provider is not asked again meanwhile.
 
-use crate::support::{postgres_or_skip, token_request, wait_until, Tally};
+use crate::support::{token_request, wait_until, Tally};
 use oauth_e2e::fake::{Fault, Gate};
-use oauth_e2e::{postgres_server, BrokerBuilder, TcpProxy, TestBroker, TestDatabase};
+use oauth_e2e::{
+    postgres_or_skip, postgres_server, BrokerBuilder, TcpProxy, TestBroker, TestDatabase,
+};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _};
 use std::net::SocketAddr;

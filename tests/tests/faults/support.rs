@@ -1,7 +1,7 @@
 //! What every fault test shares: the tally of faults injected and answers checked, the checks
 //! themselves, and polling with a deadline.
 
-use oauth_e2e::{postgres_reachable, TestBroker, TestDatabase};
+use oauth_e2e::{TestBroker, TestDatabase};
 use serde_json::Value;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -140,20 +140,4 @@ pub fn token_request(
 /// The grant row's write counter (tests here hold one grant).
 pub async fn row_version(broker: &TestBroker) -> i64 {
     broker.scalar("SELECT version FROM grants").await
-}
-
-/// Whether PostgreSQL answers; otherwise prints one SKIP line, or fails when
-/// `OAUTH_TEST_REQUIRE_SERVICES=1`.
-pub async fn postgres_or_skip(test: &str) -> bool {
-    if postgres_reachable().await {
-        return true;
-    }
-    let why = "PostgreSQL is not reachable (set OAUTH_TEST_POSTGRES_URL)";
-    assert!(
-        std::env::var("OAUTH_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-        "{test}: {why}, and OAUTH_TEST_REQUIRE_SERVICES=1"
-    );
-    let line = format!("SKIP {test}: {why}\n");
-    std::io::stderr().write_all(line.as_bytes()).unwrap();
-    false
 }
