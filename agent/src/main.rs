@@ -117,7 +117,7 @@ fn main() -> ExitCode {
         Command::Daemon { background: false } => Inherited::from_env().map_err(Failure::from),
         _ => Ok(Inherited::default()),
     };
-    let runtime = tokio::runtime::Runtime::new()
+    let runtime = runtime_for(&cli.command)
         .map_err(|e| Failure::general(format!("cannot start the async runtime: {e}")));
     let result = match (inherited, runtime) {
         (Ok(inherited), Ok(runtime)) => runtime.block_on(dispatch(&ctx, cli.command, inherited)),
@@ -129,6 +129,17 @@ fn main() -> ExitCode {
             eprintln!("oauth-agent: {message}");
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
+    }
+}
+
+/// The daemon serves many clients at once on every core; every other command is a short
+/// exchange, which one thread starts faster for (`oauth-agent token` runs once per backup job).
+fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
+    match command {
+        Command::Daemon { background: false } => tokio::runtime::Runtime::new(),
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
     }
 }
 

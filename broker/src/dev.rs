@@ -118,6 +118,7 @@ fn demo_config(
         public_url,
         database_url: format!("sqlite://{}", data_dir.join("broker.db").display()),
         database_max_connections: 16,
+        grant_cache_bytes: 8 << 20,
         master_key: MasterKeySource::File(data_dir.join("master.key")),
         previous_master_keys: Vec::new(),
         providers: BTreeMap::from([("demo".to_owned(), provider)]),

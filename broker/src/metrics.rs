@@ -1,6 +1,8 @@
 //! Prometheus metrics: requests by route and status, refreshes by provider and outcome, cache
-//! hits by provider. Served as text at `GET /metrics`.
+//! hits by provider, grant rows served from memory or read from the database. Served as text at
+//! `GET /metrics`.
 
+use crate::store::CacheCounters;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -31,6 +33,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     refreshes: Family<RefreshLabels, Counter>,
     cache_hits: Family<ProviderLabels, Counter>,
+    grant_cache: CacheCounters,
 }
 
 impl Default for Metrics {
@@ -54,11 +57,23 @@ impl Default for Metrics {
             "Tokens served from the cache",
             cache_hits.clone(),
         );
+        let grant_cache = CacheCounters::default();
+        registry.register(
+            "grant_cache_hits",
+            "Grant rows served from memory for token requests",
+            grant_cache.hits.clone(),
+        );
+        registry.register(
+            "grant_cache_misses",
+            "Grant rows read from the database for token requests",
+            grant_cache.misses.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
             refreshes,
             cache_hits,
+            grant_cache,
         }
     }
 }
@@ -91,6 +106,11 @@ impl Metrics {
                 provider: provider.to_owned(),
             })
             .inc();
+    }
+
+    /// The counters the store's grant cache counts into.
+    pub fn grant_cache(&self) -> CacheCounters {
+        self.grant_cache.clone()
     }
 
     /// The Prometheus text exposition.

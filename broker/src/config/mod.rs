@@ -124,6 +124,8 @@ pub struct Config {
     pub database_url: String,
     /// PostgreSQL connections per replica (each refresh in progress holds one).
     pub database_max_connections: u32,
+    /// Bytes of grant rows each broker process keeps in memory for token requests (0: none).
+    pub grant_cache_bytes: u64,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
     /// Files holding previous master keys, kept during a rotation (see
@@ -224,6 +226,7 @@ impl Config {
             public_url,
             database_url,
             database_max_connections: raw.database_max_connections.unwrap_or(16).clamp(2, 1000),
+            grant_cache_bytes: u64::from(raw.grant_cache_mib.unwrap_or(8).min(65_536)) << 20,
             master_key,
             previous_master_keys,
             providers,

@@ -18,6 +18,8 @@ pub struct RawConfig {
     pub database_url: Option<String>,
     /// `database_max_connections = 16` (PostgreSQL pool size per replica).
     pub database_max_connections: Option<u32>,
+    /// `grant_cache_mib = 8` (grant rows kept in memory per broker process; 0 turns it off).
+    pub grant_cache_mib: Option<u32>,
     /// `master_key_file = "/etc/oauth-broker/master.key"`.
     pub master_key_file: Option<PathBuf>,
     /// `previous_master_key_files = ["/etc/oauth-broker/master.key.old"]`: keys of a rotation

@@ -6,7 +6,7 @@ use crate::crypto::authid::Authid;
 use crate::service::{Broker, PollOutcome, ServiceError};
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -106,17 +106,20 @@ pub async fn poll_login(
         (status = 503, description = "The provider is unavailable; see `Retry-After`", body = ErrorBody),
     )
 )]
-pub async fn token(
-    State(broker): State<Broker>,
-    extensions: Extensions,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let addr = client_addr(&extensions, &headers, broker.config().trust_forwarded_for);
-    let authid = authenticate(&broker, addr, &headers).await?;
+pub async fn token(State(broker): State<Broker>, request: Request) -> Result<Response, ApiError> {
+    // The whole request rather than `HeaderMap` and `Extensions` extractors, which would clone
+    // both on the busiest route.
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let addr = client_addr(
+        &parts.extensions,
+        headers,
+        broker.config().trust_forwarded_for,
+    );
+    let authid = authenticate(&broker, addr, headers).await?;
     let request: TokenRequest = match body_bytes(body).await? {
         Some(bytes) => {
-            require_json(&headers)?;
+            require_json(headers)?;
             json(&bytes)?
         }
         None => TokenRequest::default(),

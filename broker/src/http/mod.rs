@@ -1,8 +1,10 @@
 //! The HTTP face of the broker: the router, its middleware, and serving it.
 //!
 //! The router is a plain function of a [`Broker`], so tests can call it without a socket.
-//! Every request gets one span with its method and matched route (never the raw URI, which may
-//! carry codes or ids) and is counted by route and status.
+//! Every request is counted by route and status. With `debug` logging on, each also gets one
+//! span with its method and matched route (never the raw URI, which may carry codes or ids); at
+//! the default `info` there is none, since creating and formatting it cost about an eighth of a
+//! cache hit's time (docs/performance.md).
 
 mod api;
 pub(crate) mod compat;
@@ -75,14 +77,14 @@ pub fn harden(router: Router) -> Router {
         ))
 }
 
-/// One span per request with the matched route; counts the response.
+/// One span per request with the matched route (at `debug`); counts the response.
 async fn observe(State(broker): State<Broker>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", |path| path.as_str())
         .to_owned();
-    let span = tracing::info_span!("request", method = %request.method(), route = %route);
+    let span = tracing::debug_span!("request", method = %request.method(), route = %route);
     let response = next.run(request).instrument(span.clone()).await;
 
     let status = response.status().as_u16();

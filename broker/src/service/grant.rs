@@ -109,6 +109,17 @@ impl Broker {
         self.open_row(authid, row)
     }
 
+    /// Like [`open_grant`](Self::open_grant), from the store's grant cache when it holds the
+    /// row: for answering from a cached access token, never for writing the row.
+    pub(super) async fn open_grant_cached(
+        &self,
+        authid: &Authid,
+    ) -> Result<(GrantRow, GrantSecrets, SealKey), ServiceError> {
+        let row = self.inner.store.grant_cached(&authid.grant_id()).await?;
+        let row = row.ok_or(ServiceError::InvalidAuthid)?;
+        self.open_row(authid, row)
+    }
+
     /// Opens a row already read; `InvalidAuthid` when the authid's secret part does not fit.
     ///
     /// The row opens under the master key that sealed it; the returned key is the one to seal

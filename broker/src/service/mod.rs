@@ -120,7 +120,8 @@ fn refresh_slots(config: &Config) -> Option<tokio::sync::Semaphore> {
 }
 
 impl Broker {
-    /// Assembles a broker from its parts.
+    /// Assembles a broker from its parts, and gives the store its grant cache (which on
+    /// PostgreSQL starts a task: call within the Tokio runtime).
     pub fn new(
         config: Config,
         store: Store,
@@ -130,6 +131,8 @@ impl Broker {
         let client = ProviderClient::new(config.provider_timeout)?;
         let limits = RateLimits::new(&config.limits);
         let refresh_slots = refresh_slots(&config);
+        let metrics = Metrics::default();
+        let store = store.with_grant_cache(config.grant_cache_bytes, metrics.grant_cache());
         let inner = Inner {
             config,
             store,
@@ -140,7 +143,7 @@ impl Broker {
             refresh_slots,
             pending: pending::PendingWrites::default(),
             limits,
-            metrics: Metrics::default(),
+            metrics,
         };
         Ok(Self {
             inner: Arc::new(inner),

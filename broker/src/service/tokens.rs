@@ -33,7 +33,7 @@ impl Broker {
         let min_valid = min_valid_secs
             .unwrap_or(DEFAULT_MIN_VALID_SECS)
             .min(MAX_MIN_VALID_SECS);
-        let (row, secrets, key) = self.open_grant(authid).await?;
+        let (row, secrets, key) = self.open_grant_cached(authid).await?;
         // A refreshed record still waiting for the database is newer than the row: go and
         // write it first, under the lock.
         if !self.inner.pending.contains(&row.id) {

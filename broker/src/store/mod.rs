@@ -5,11 +5,17 @@
 //! PostgreSQL for several replicas (`postgres.rs`). Both keep the same schema and the same
 //! sealed record format; only the SQL dialect differs. Times are Unix seconds.
 
+mod cache;
+mod listener;
 mod postgres;
 mod sqlite;
 mod transient;
 
+pub use cache::CacheCounters;
+
 use crate::crypto::authid::GrantId;
+use cache::GrantCache;
+use std::sync::Arc;
 
 /// A database failure. Never shown to clients: the API turns it into a generic 500 or 503.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +135,8 @@ pub struct Reaped {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Grant rows for token requests; `None` when turned off (see [`Store::with_grant_cache`]).
+    cache: Option<Arc<GrantCache>>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,7 +197,36 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            cache: None,
+        })
+    }
+
+    /// Keeps up to `bytes` of grant rows in memory for [`grant_cached`](Self::grant_cached)
+    /// (`cache.rs` says how it stays coherent); 0 keeps none. On PostgreSQL this starts the
+    /// task that hears of other replicas' writes, so call it within the Tokio runtime.
+    pub fn with_grant_cache(mut self, bytes: u64, counters: CacheCounters) -> Self {
+        if bytes == 0 {
+            self.cache = None;
+            return self;
+        }
+        let cache = match &self.backend {
+            Backend::Sqlite(_) => Arc::new(GrantCache::new(bytes, true, counters)),
+            Backend::Postgres(store) => {
+                let cache = Arc::new(GrantCache::new(bytes, false, counters));
+                listener::spawn(store.connect_options(), &cache);
+                cache
+            }
+        };
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Whether grant rows are served from memory now (false while the PostgreSQL listener is
+    /// reconnecting, or with the cache off).
+    pub fn grant_cache_enabled(&self) -> bool {
+        self.cache.as_ref().is_some_and(|cache| cache.is_enabled())
     }
 
     /// Checks that the database answers.
@@ -249,12 +286,40 @@ impl Store {
 
     /// Stores a new grant.
     pub async fn insert_grant(&self, row: &GrantRow) -> Result<(), StoreError> {
-        dispatch!(self.insert_grant(row))
+        let result = dispatch!(self.insert_grant(row));
+        self.invalidate(&row.id);
+        result
     }
 
-    /// The grant with this id.
+    /// The grant with this id, read from the database.
     pub async fn grant(&self, id: &GrantId) -> Result<Option<GrantRow>, StoreError> {
         dispatch!(self.grant(id))
+    }
+
+    /// The grant with this id, from the grant cache when it holds the row. For answering from
+    /// a cached access token only: anything that writes the row reads it with
+    /// [`grant`](Self::grant).
+    pub async fn grant_cached(&self, id: &GrantId) -> Result<Option<GrantRow>, StoreError> {
+        let Some(cache) = &self.cache else {
+            return self.grant(id).await;
+        };
+        if let Some(row) = cache.get(id) {
+            return Ok(Some(row));
+        }
+        let ticket = cache.ticket();
+        let row = self.grant(id).await?;
+        if let Some(row) = &row {
+            cache.put(ticket, row);
+        }
+        Ok(row)
+    }
+
+    /// Drops a written row from the grant cache. Runs after the write, failed or not: a write
+    /// that failed may still have been committed.
+    fn invalidate(&self, id: &GrantId) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate(id);
+        }
     }
 
     /// Replaces a grant's sealed data if its version is still `expected_version`. Returns
@@ -267,22 +332,30 @@ impl Store {
         master_key_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        dispatch!(self.update_grant(id, expected_version, sealed, master_key_id, now))
+        let result = dispatch!(self.update_grant(id, expected_version, sealed, master_key_id, now));
+        self.invalidate(id);
+        result
     }
 
     /// Records that the provider refused the grant's refresh token.
     pub async fn mark_reauth_required(&self, id: &GrantId, now: i64) -> Result<(), StoreError> {
-        dispatch!(self.mark_reauth_required(id, now))
+        let result = dispatch!(self.mark_reauth_required(id, now));
+        self.invalidate(id);
+        result
     }
 
     /// Updates the last-used time.
     pub async fn touch_grant(&self, id: &GrantId, now: i64) -> Result<(), StoreError> {
-        dispatch!(self.touch_grant(id, now))
+        let result = dispatch!(self.touch_grant(id, now));
+        self.invalidate(id);
+        result
     }
 
     /// Deletes a grant; `false` when there was none.
     pub async fn delete_grant(&self, id: &GrantId) -> Result<bool, StoreError> {
-        dispatch!(self.delete_grant(id))
+        let result = dispatch!(self.delete_grant(id));
+        self.invalidate(id);
+        result
     }
 
     /// Stores a new program-started sign-in.
@@ -328,6 +401,14 @@ impl Store {
         signins_expired_before: i64,
         logins_expired_before: i64,
     ) -> Result<Reaped, StoreError> {
-        dispatch!(self.reap(unused_since, signins_expired_before, logins_expired_before))
+        let reaped =
+            dispatch!(self.reap(unused_since, signins_expired_before, logins_expired_before));
+        if let Some(cache) = &self.cache {
+            // Which rows went is not known here, and reaping grants is rare.
+            if reaped.as_ref().map_or(true, |reaped| reaped.grants > 0) {
+                cache.clear();
+            }
+        }
+        reaped
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{GrantRow, LoginRow, Reaped, SignInRow, StoreError};
 use crate::crypto::authid::GrantId;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row as _, Transaction};
 use std::time::Duration;
 
@@ -25,6 +25,11 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// How the pool connects, for connections of its own (the cache's listener).
+    pub(super) fn connect_options(&self) -> PgConnectOptions {
+        (*self.pool.connect_options()).clone()
     }
 
     /// Holds grant `id`'s advisory lock until the returned transaction ends.
