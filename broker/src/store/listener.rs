@@ -12,7 +12,7 @@
 use super::cache::GrantCache;
 use crate::crypto::authid::GrantId;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// The channel the trigger notifies.
@@ -22,8 +22,8 @@ pub(super) const CHANNEL: &str = "oauth_broker_grants";
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Starts listening for `cache`, connecting with `options`; the task ends with the cache.
-pub(super) fn spawn(options: PgConnectOptions, cache: &std::sync::Arc<GrantCache>) {
-    let weak = std::sync::Arc::downgrade(cache);
+pub(super) fn spawn(options: PgConnectOptions, cache: &Arc<GrantCache>) {
+    let weak = Arc::downgrade(cache);
     let task = tokio::spawn(run(options, weak));
     cache.set_listener(task.abort_handle());
 }
