@@ -12,8 +12,10 @@ mod error;
 pub(crate) mod extract;
 pub mod openapi;
 mod pages;
+mod serve;
 
 pub use error::ApiError;
+pub use serve::{serve, HEADER_READ_TIMEOUT};
 
 use crate::service::Broker;
 use axum::extract::{MatchedPath, Request, State};
@@ -22,10 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument as _;
@@ -94,16 +93,4 @@ async fn observe(State(broker): State<Broker>, request: Request, next: Next) -> 
         _ => tracing::debug!(status, "request done"),
     });
     response
-}
-
-/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
