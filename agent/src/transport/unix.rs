@@ -12,8 +12,6 @@
 //! `allowed_gids` names groups. Whatever the file modes, every connection's peer credentials
 //! (SO_PEERCRED) are checked by the daemon.
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::File;
@@ -32,9 +30,10 @@ pub struct Peer {
     pub gid: Option<u32>,
 }
 
-impl Connected<IncomingStream<'_, UnixListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
-        let cred = stream.io().peer_cred().ok();
+impl Peer {
+    /// The peer credentials (SO_PEERCRED) of a connection; unknown when the kernel has none.
+    pub fn of(stream: &UnixStream) -> Self {
+        let cred = stream.peer_cred().ok();
         Self {
             uid: cred.as_ref().map(|c| c.uid()),
             gid: cred.as_ref().map(|c| c.gid()),
@@ -151,10 +150,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let Listener { socket, _lock } = listener;
-    let service = app.into_make_service_with_connect_info::<Peer>();
-    axum::serve(socket, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    super::serve::serve_on(socket, app, Peer::of, shutdown).await;
+    Ok(())
 }
 
 /// Whether user `uid` is allowed: the daemon's own user, a listed uid, or a member of a listed

@@ -6,8 +6,7 @@
 //! is the access check: unlike a Unix socket, a connection carries no uid for the daemon to
 //! look at. `allowed_uids` and `allowed_gids` are Unix ideas and have no effect here.
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::Listener;
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -38,8 +37,9 @@ const PIPE_SDDL: &str = "D:P(A;;GA;;;OW)";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer;
 
-impl Connected<IncomingStream<'_, PipeListener>> for Peer {
-    fn connect_info(_stream: IncomingStream<'_, PipeListener>) -> Self {
+impl Peer {
+    /// The peer of a pipe connection: nothing to learn.
+    pub fn of(_pipe: &NamedPipeServer) -> Self {
         Self
     }
 }
@@ -144,10 +144,8 @@ pub async fn serve(
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let service = app.into_make_service_with_connect_info::<Peer>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    super::serve::serve_on(listener, app, Peer::of, shutdown).await;
+    Ok(())
 }
 
 /// Always true: the pipe's DACL admitted only the daemon's user and remote clients are
