@@ -150,7 +150,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let Listener { socket, _lock } = listener;
-    super::serve::serve_on(socket, app, Peer::of, shutdown).await;
+    oauth_serve::serve(socket, app, |io, _| Peer::of(io), shutdown).await;
     Ok(())
 }
 

@@ -144,7 +144,7 @@ pub async fn serve(
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    super::serve::serve_on(listener, app, Peer::of, shutdown).await;
+    oauth_serve::serve(listener, app, |pipe, _| Peer::of(pipe), shutdown).await;
     Ok(())
 }
 

@@ -12,10 +12,8 @@ mod error;
 pub(crate) mod extract;
 pub mod openapi;
 mod pages;
-mod serve;
 
 pub use error::ApiError;
-pub use serve::{serve, HEADER_READ_TIMEOUT};
 
 use crate::service::Broker;
 use axum::extract::{MatchedPath, Request, State};
@@ -24,7 +22,10 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument as _;
@@ -93,4 +94,17 @@ async fn observe(State(broker): State<Broker>, request: Request, next: Next) -> 
         _ => tracing::debug!(status, "request done"),
     });
     response
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Each request head must arrive within [`oauth_serve::HEADER_READ_TIMEOUT`]; HTTP/1.1 only
+/// (`oauth_serve` says why).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let peer_of = |_: &TcpStream, addr: &SocketAddr| *addr;
+    oauth_serve::serve(listener, app, peer_of, shutdown).await;
+    Ok(())
 }
